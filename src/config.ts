@@ -1,0 +1,152 @@
+// One typed configuration, read from the environment (and an optional .env file), validated
+// once at start. Every other module receives plain options; only main.ts and the CLIs read this.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+const num = (def: number) => z.coerce.number().default(def);
+const bool = (def: boolean) =>
+  z
+    .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
+    .default(def ? 'true' : 'false')
+    .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
+const list = (def: string) =>
+  z
+    .string()
+    .default(def)
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    );
+const url = (def?: string) => (def === undefined ? z.url().optional() : z.url().default(def));
+const secret = () => z.string().min(1).optional();
+
+/** Environment variable -> schema. Names are the contract with scripts and operators. */
+const schema = z.object({
+  // model server
+  CIR_LLM_BASE_URL: url('http://127.0.0.1:8000/v1'),
+  CIR_LLM_MODEL: z.string().min(1).default('Intelligent-Internet/II-Search-CIR-4B'),
+  CIR_LLM_API_KEY: z.string().default('EMPTY'),
+  CIR_LLM_TEMPERATURE: num(0.6),
+  CIR_LLM_TOP_P: num(0.95),
+  CIR_LLM_TOP_K: z.coerce.number().int().min(-1).default(-1),
+  CIR_LLM_MAX_TOKENS: int(16384, 1),
+  CIR_LLM_CONTEXT_TOKENS: int(131072, 1024),
+  CIR_LLM_TIMEOUT_MS: int(600000, 1000),
+  CIR_PROMPTS_DIR: z.string().default('prompts'),
+  CIR_MAX_STEPS: int(32, 1),
+  CIR_STEP_TIMEOUT_MS: int(60000, 100),
+  CIR_OBSERVATION_TOKENS: int(3000, 100),
+  CIR_REPORT: bool(false),
+
+  // web_search
+  CIR_SEARCH_PROVIDER: z.enum(['searxng', 'serper', 'brave']).default('searxng'),
+  CIR_SEARXNG_URL: url('http://127.0.0.1:8888'),
+  SERPER_API_KEY: secret(),
+  SERPER_API_URL: url('https://google.serper.dev/search'),
+  BRAVE_API_KEY: secret(),
+  BRAVE_API_URL: url('https://api.search.brave.com/res/v1/web/search'),
+  CIR_SEARCH_DENY_DOMAINS: list('huggingface.co'),
+  CIR_SEARCH_TIMEOUT_MS: int(15000, 100),
+
+  // web_visit
+  CIR_FETCH_ALLOW_HOSTS: list(''),
+  CIR_FETCH_TIMEOUT_MS: int(20000, 100),
+  CIR_FETCH_MAX_BYTES: int(5 * 1024 * 1024, 1024),
+  CIR_FETCH_MAX_REDIRECTS: int(5, 0),
+
+  // sandbox
+  CIR_SANDBOX_POOL_SIZE: int(2, 0),
+  CIR_SANDBOX_MEMORY_MB: int(512, 64),
+  CIR_SANDBOX_NETWORK: z.enum(['auto', 'netns', 'off']).default('auto'),
+
+  // chat layer
+  CIR_DATA_DIR: z.string().default('data'),
+  CIR_MAX_CONCURRENT: int(4, 1),
+  CIR_USER_CONCURRENT: int(1, 1),
+  CIR_USER_QUOTA: int(20, 1),
+  CIR_WORKSPACE_QUOTA: int(200, 1),
+  CIR_QUOTA_WINDOW_MIN: int(60, 1),
+  CIR_QUEUE_MAX: int(50, 0),
+  CIR_FOLLOWUP: z.enum(['mention', 'any']).default('any'),
+  CIR_ALLOW_BOTS: bool(false),
+
+  // platforms
+  CIR_HTTP_PORT: int(3000, 0),
+  SLACK_BOT_TOKEN: secret(),
+  SLACK_SIGNING_SECRET: secret(),
+  SLACK_APP_TOKEN: secret(),
+  SLACK_API_URL: url('https://slack.com/api/'),
+  DISCORD_TOKEN: secret(),
+  DISCORD_APPLICATION_ID: z.string().regex(/^\d+$/, 'must be a numeric snowflake').optional(),
+  DISCORD_API_URL: url('https://discord.com/api'),
+  DISCORD_GUILD_ID: z.string().regex(/^\d+$/, 'must be a numeric snowflake').optional(),
+
+  // operations
+  CIR_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  CIR_SHUTDOWN_GRACE_MS: int(60000, 0),
+  REDIS_URL: url(),
+
+  // evaluation judge (separate from the research model)
+  CIR_JUDGE_BASE_URL: url(),
+  CIR_JUDGE_MODEL: z.string().optional(),
+  CIR_JUDGE_API_KEY: z.string().default('EMPTY'),
+});
+
+export type Env = z.infer<typeof schema>;
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** Validates `env`; throws ConfigError naming each bad variable and what is wrong with it. */
+export function parseConfig(env: Record<string, string | undefined>): Env {
+  // Empty strings mean "unset", as in most .env files.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = schema.safeParse(cleaned);
+  if (result.success) return checkCombinations(result.data);
+  throw new ConfigError(
+    result.error.issues.map((i) => {
+      const name = String(i.path[0] ?? '?');
+      return `${name}=${JSON.stringify(cleaned[name] ?? '')}: ${i.message}`;
+    }),
+  );
+}
+
+function checkCombinations(c: Env): Env {
+  const problems: string[] = [];
+  if (c.CIR_SEARCH_PROVIDER === 'serper' && !c.SERPER_API_KEY)
+    problems.push('SERPER_API_KEY: required when CIR_SEARCH_PROVIDER=serper');
+  if (c.CIR_SEARCH_PROVIDER === 'brave' && !c.BRAVE_API_KEY)
+    problems.push('BRAVE_API_KEY: required when CIR_SEARCH_PROVIDER=brave');
+  if (c.SLACK_BOT_TOKEN && !c.SLACK_APP_TOKEN && !c.SLACK_SIGNING_SECRET)
+    problems.push('SLACK_SIGNING_SECRET: required for HTTP events when SLACK_APP_TOKEN (Socket Mode) is not set');
+  if (problems.length) throw new ConfigError(problems);
+  return c;
+}
+
+/** Reads ./.env (if present, without overriding real environment variables) and validates. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, envFile = resolve('.env')): Env {
+  if (env === process.env && existsSync(envFile)) process.loadEnvFile(envFile);
+  return parseConfig(env);
+}
+
+/** Names of variables holding secrets: never logged, never passed to the sandbox. */
+export const SECRET_VARS = [
+  'CIR_LLM_API_KEY',
+  'SERPER_API_KEY',
+  'BRAVE_API_KEY',
+  'SLACK_BOT_TOKEN',
+  'SLACK_SIGNING_SECRET',
+  'SLACK_APP_TOKEN',
+  'DISCORD_TOKEN',
+  'CIR_JUDGE_API_KEY',
+] as const;

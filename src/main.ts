@@ -1,0 +1,26 @@
+// Entry point: `npm run -s cir-bot -- COMMAND ...`. Each command lives in src/commands/NAME.ts and
+// exports `default (argv: string[]) => Promise<number>` (the exit status).
+const COMMANDS: Record<string, string> = {
+  ask: 'research one question in the terminal (--json for one event per line)',
+  search: 'print what web_search returns for a query (--json)',
+  visit: 'print what web_visit returns for each URL (--json)',
+  serve: 'run the bot on every platform whose credentials are configured',
+  discord: 'discord register [--guild ID]: register the /research command',
+};
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, what]) => `  ${name.padEnd(8)} ${what}`);
+  return `usage: npm run -s cir-bot -- COMMAND [options]\n\ncommands:\n${lines.join('\n')}\n`;
+}
+
+const [name, ...rest] = process.argv.slice(2);
+if (!name || name === '--help' || name === '-h' || name === 'help') {
+  process.stdout.write(usage());
+  process.exitCode = name ? 0 : 2;
+} else if (!(name in COMMANDS)) {
+  process.stderr.write(`cir-bot: unknown command '${name}'\n\n${usage()}`);
+  process.exitCode = 2;
+} else {
+  const mod = (await import(`./commands/${name}.ts`)) as { default: (argv: string[]) => Promise<number> };
+  process.exitCode = await mod.default(rest);
+}

@@ -1,0 +1,48 @@
+// Contract between the sandbox and its callers. The sandbox never knows about the engine:
+// it is handed host functions and runs code.
+
+/** Host functions the sandboxed Python can call synchronously. Each returns the text Python sees;
+ *  a thrown Error becomes a Python exception carrying the error's message. */
+export interface HostTools {
+  webSearch(query: string, numResults: number): Promise<string>;
+  webVisit(url: string): Promise<string>;
+}
+
+export interface RunOptions {
+  /** Wall-clock limit for this block. */
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export interface RunResult {
+  /** stdout and stderr of the block, interleaved as written, bounded. */
+  output: string;
+  /** Short Python-style traceback ("Traceback ...\nNameError: ...") when the block raised, else null. */
+  error: string | null;
+  /** Why the block was stopped, if it was. */
+  stopped: null | 'timeout' | 'memory' | 'cancelled' | 'crashed';
+  /** True when the interpreter had to be replaced: variables from earlier blocks are gone. */
+  stateLost: boolean;
+  durationMs: number;
+}
+
+/** One interpreter, owned by one research session for its whole life. */
+export interface SandboxSession {
+  run(code: string, options: RunOptions): Promise<RunResult>;
+  /** Gives the interpreter back (it is destroyed, never reused by another session). */
+  close(): Promise<void>;
+}
+
+export interface SandboxStatus {
+  ready: number;
+  busy: number;
+  starting: number;
+  /** 'netns' (OS network cut-off), or 'none' with a reason. */
+  isolation: { network: 'netns' | 'none'; reason?: string; fsPermission: boolean };
+}
+
+export interface Sandbox {
+  open(tools: HostTools): Promise<SandboxSession>;
+  status(): SandboxStatus;
+  close(): Promise<void>;
+}

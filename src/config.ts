@@ -76,6 +76,7 @@ const schema = z.object({
 
   // platforms
   CIR_HTTP_PORT: int(3000, 0),
+  CIR_HTTP_HOST: z.string().min(1).default('0.0.0.0'),
   SLACK_BOT_TOKEN: secret(),
   SLACK_SIGNING_SECRET: secret(),
   SLACK_APP_TOKEN: secret(),
@@ -84,6 +85,8 @@ const schema = z.object({
   DISCORD_APPLICATION_ID: z.string().regex(/^\d+$/, 'must be a numeric snowflake').optional(),
   DISCORD_API_URL: url('https://discord.com/api'),
   DISCORD_GUILD_ID: z.string().regex(/^\d+$/, 'must be a numeric snowflake').optional(),
+  /** Ask for the privileged Message Content intent (follow-ups in research threads without a mention). */
+  DISCORD_MESSAGE_CONTENT: bool(false),
 
   // operations
   CIR_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -86,6 +86,15 @@ export interface ThreadSurface {
 
 export type SubmitOutcome =
   | { accepted: true; sessionId: string; ahead: number }
-  | { accepted: false; reason: 'quota' | 'capacity' | 'busy' | 'duplicate' | 'invalid'; message: string };
+  | {
+      accepted: false;
+      reason: 'quota' | 'capacity' | 'busy' | 'duplicate' | 'invalid';
+      /** Ready to post (plain text, times in UTC). */
+      message: string;
+      /** quota: epoch ms when the next question frees up (for the platform's own time formatting). */
+      retryAt?: number;
+      /** busy: the session already running in this thread. */
+      activeSessionId?: string;
+    };
 
 export { type Turn };

@@ -42,8 +42,9 @@ export type ResearchEvent =
     }
   /** The model closed its reasoning and is writing the final answer. */
   | { type: 'writing' }
-  /** Budget or context ran out; the model is being asked to conclude. */
-  | { type: 'concluding'; reason: 'steps' | 'context' }
+  /** Budget or context ran out (or the model stalled: turns with neither code nor an answer);
+   *  the model is being asked to conclude. */
+  | { type: 'concluding'; reason: 'steps' | 'context' | 'stalled' }
   | {
       type: 'answer';
       /** Answer text with citations rewritten as [n]. */

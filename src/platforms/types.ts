@@ -1,5 +1,6 @@
 // What serve.ts needs from each platform adapter.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ThreadRef, ThreadSurface } from '../chat/types.ts';
 
 /** An HTTP route a platform mounts on the bot's one HTTP port (CIR_HTTP_PORT). */
 export interface HttpRoute {
@@ -18,4 +19,13 @@ export interface PlatformAdapter {
   status(): { connected: boolean; detail?: string };
   /** Routes to mount on the shared HTTP server (e.g. POST /slack/events). */
   readonly routes: HttpRoute[];
+  /**
+   * A surface for an existing thread of this platform, outside any incoming event. serve.ts uses it
+   * at start-up to post the final view of sessions a previous process left interrupted
+   * (chat.recoverInterrupted). Optional: without it those threads are only logged.
+   */
+  surface?(ref: ThreadRef): ThreadSurface;
+  /** Optional: report each time the platform's API made the bot wait (429 / rate-limit queue),
+   *  for the cir_rate_limit_wait* metrics. */
+  onRateLimit?(listener: (waitMs: number) => void): void;
 }

@@ -1,0 +1,68 @@
+// Extraction quality and speed on the Readability test pages: mean word-level precision/recall
+// against expected.html, and MB/s for our extractor and for Readability on linkedom (the baseline,
+// run in the same process). BENCH_VERBOSE=1 lists every page.
+import { Readability } from '@mozilla/readability';
+import { parseHTML } from 'linkedom';
+import { extractReadable } from '../src/tools/extract/index.ts';
+import { loadPages, score, type FixturePage } from '../test/tools/metric.ts';
+
+function readability(html: string): string {
+  const { document } = parseHTML(html);
+  const article = new Readability(document as never).parse();
+  return article?.textContent ?? '';
+}
+
+function quality(pages: FixturePage[], fn: (html: string) => string) {
+  let p = 0;
+  let r = 0;
+  const rows: string[] = [];
+  for (const page of pages) {
+    let got = '';
+    try {
+      got = fn(page.source);
+    } catch {
+      got = '';
+    }
+    const s = score(got, page.expectedText);
+    p += s.precision;
+    r += s.recall;
+    rows.push(`${page.name.padEnd(44)} P=${s.precision.toFixed(3)} R=${s.recall.toFixed(3)}`);
+  }
+  return { precision: p / pages.length, recall: r / pages.length, rows };
+}
+
+function throughput(pages: FixturePage[], fn: (html: string) => unknown, rounds: number): number {
+  const bytes = pages.reduce((n, p) => n + Buffer.byteLength(p.source), 0) * rounds;
+  const t0 = performance.now();
+  for (let i = 0; i < rounds; i++) for (const p of pages) {
+    try {
+      fn(p.source);
+    } catch {
+      // the baseline throws on a few odd pages; time spent still counts
+    }
+  }
+  return bytes / 1e6 / ((performance.now() - t0) / 1000);
+}
+
+export default async function (): Promise<void> {
+  const pages = loadPages();
+  const ours = (html: string) => extractReadable(html).text;
+  const q = quality(pages, ours);
+  const base = quality(pages, readability);
+  if (process.env.BENCH_VERBOSE) console.log(q.rows.join('\n'));
+  // warm up, then alternate to share the machine's noise fairly
+  throughput(pages, ours, 1);
+  throughput(pages, readability, 1);
+  let oursMbs = 0;
+  let baseMbs = 0;
+  for (let i = 0; i < 2; i++) {
+    oursMbs += throughput(pages, ours, 1);
+    baseMbs += throughput(pages, readability, 1);
+  }
+  oursMbs /= 2;
+  baseMbs /= 2;
+  console.log(`pages: ${pages.length}`);
+  console.log(`ours:        precision ${q.precision.toFixed(3)}  recall ${q.recall.toFixed(3)}  ${oursMbs.toFixed(1)} MB/s`);
+  console.log(`readability: precision ${base.precision.toFixed(3)}  recall ${base.recall.toFixed(3)}  ${baseMbs.toFixed(1)} MB/s (linkedom)`);
+  console.log(`throughput ratio (ours / readability): ${(oursMbs / baseMbs).toFixed(2)}x`);
+}

@@ -1,0 +1,114 @@
+// The public API of the chat layer: what the Slack and Discord adapters call. Platforms translate
+// their events into ResearchRequest and render the ThreadView they are given; all research state,
+// scheduling (per-user, per-workspace, global), pacing, follow-ups and cancellation live here.
+import type { ResearchEngine, ResearchEvent, Turn } from '../engine/events.ts';
+import type { Logger } from '../ops/log.ts';
+import type { ChatLimits } from './limits.ts';
+import { ChatServiceImpl } from './scheduler.ts';
+import type { SessionStatus, SessionStore } from './store.ts';
+import type { Platform, ResearchRequest, SubmitOutcome, ThreadRef, ThreadSurface, ThreadView } from './types.ts';
+
+export interface ChatServiceDeps {
+  engine: ResearchEngine;
+  store: SessionStore;
+  limits: ChatLimits;
+  logger?: Logger;
+  /** Injectable clock (epoch ms) for tests; quotas and timings use it. Default Date.now. */
+  now?: () => number;
+  /** Shown as "step n of at most N" until the engine's 'started' event says otherwise. Default 32. */
+  maxSteps?: number;
+  /** Characters of each observation shown in the thread view (the trace has them in full). Default 600. */
+  observationChars?: number;
+  /** Longest accepted question, in characters. Default 4000. */
+  maxQuestionChars?: number;
+  /** Earlier turns of a thread handed to the engine on a follow-up (most recent kept). Default 6. */
+  maxHistoryTurns?: number;
+  /** How long seen platform event ids are kept for dedupe. Default 24 h. */
+  seenEventTtlMs?: number;
+}
+
+/** How a platform wants its renders paced for one thread. */
+export interface SubmitOptions {
+  /**
+   * Least time between two render() calls sharing `pacingKey` (Slack ~1200 per thread,
+   * Discord ~1100 per channel). Default 1000.
+   */
+  minIntervalMs?: number;
+  /** Renders with the same key share one pace. Default: the thread (platform:workspace:channel:thread). */
+  pacingKey?: string;
+  /** Attempts to deliver the final view before giving up (a throwing render is retried). Default 8. */
+  finalAttempts?: number;
+}
+
+/** What metrics and logs observe. */
+export type ChatEvent =
+  | { kind: 'research'; sessionId: string; ref: ThreadRef; event: ResearchEvent }
+  | { kind: 'session'; sessionId: string; ref: ThreadRef; status: SessionStatus; durationMs: number | null }
+  | { kind: 'rejected'; ref: ThreadRef; reason: Exclude<SubmitOutcome, { accepted: true }>['reason'] }
+  | { kind: 'render-error'; sessionId: string; ref: ThreadRef; error: string };
+
+export interface ChatStats {
+  /** Sessions running now. */
+  running: number;
+  /** Accepted sessions waiting for a slot. */
+  queued: number;
+  /** Sessions finished since start, by final status. */
+  finished: Record<'done' | 'failed' | 'cancelled' | 'interrupted', number>;
+  /** Requests turned away since start, by reason. */
+  rejected: Record<Exclude<SubmitOutcome, { accepted: true }>['reason'], number>;
+  /** Renders still waiting to be delivered. */
+  pendingRenders: number;
+  shuttingDown: boolean;
+}
+
+export interface ChatService {
+  /**
+   * Accepts (or turns away, with a ready-to-post message) a research request for a thread. When
+   * accepted, the surface receives paced, coalesced render() calls from queued to the final state.
+   * A request in a thread the bot researched before carries that thread's history automatically.
+   * Never throws for bad input: returns { accepted: false, reason: 'invalid' }.
+   */
+  submit(req: ResearchRequest, surface: ThreadSurface, opts?: SubmitOptions): Promise<SubmitOutcome>;
+  /** Stops the running or queued session of a thread (stop button / "stop" text). False if none. */
+  cancel(ref: ThreadRef, byUserId: string): Promise<boolean>;
+  /** Same, by session id (buttons carry it). False if the session is not active. */
+  cancelSession(sessionId: string, byUserId: string): Promise<boolean>;
+  /** Whether the bot ever researched in this thread (follow-ups without a mention). */
+  isResearchThread(ref: ThreadRef): boolean;
+  /** Whether a reply in a research thread without a mention is a follow-up (CIR_FOLLOWUP=any). */
+  followupWithoutMention(): boolean;
+  /** The id of the thread's session that is queued or running, if any. */
+  activeSession(ref: ThreadRef): string | null;
+  /** Earlier completed questions and answers of the thread, oldest first. */
+  history(ref: ThreadRef): Turn[];
+  /** Dedupe platform deliveries (Slack retries, gateway replays): true the first time an id is seen. */
+  markEventSeen(platform: Platform, eventId: string): boolean;
+  /** Thumbs up/down on an answer; one vote per user (a second one replaces the first). False if no such session. */
+  recordFeedback(sessionId: string, userId: string, value: 'up' | 'down'): boolean;
+  /** The complete trace (every step, full observations, answer, sources) as text; null if unknown. */
+  trace(sessionId: string): string | null;
+  /** File name for the trace download, e.g. "cir-trace-<id>.md". */
+  traceFilename(sessionId: string): string;
+  /** Current view of a session (from memory while active, rebuilt from the store after). */
+  view(sessionId: string): ThreadView | null;
+  stats(): ChatStats;
+  /** Subscribe to session and research events (metrics, logs). Returns an unsubscribe function. */
+  onEvent(listener: (e: ChatEvent) => void): () => void;
+  /** Resolves once nothing is queued or running and every render has been delivered (tests, shutdown). */
+  idle(): Promise<void>;
+  /**
+   * Stops taking work (submit answers 'capacity' with a restart message); queued sessions end as
+   * 'interrupted' at once; running ones get `graceMs` to finish, then are cancelled and end as
+   * 'interrupted'. Every thread receives its final view.
+   */
+  shutdown(graceMs: number): Promise<void>;
+  /**
+   * At start: sessions a dead process left queued/running become 'interrupted'; `notify` gets the
+   * view of each (status 'interrupted') so the platform can post it with a retry offer. Returns the count.
+   */
+  recoverInterrupted(notify: (view: ThreadView) => Promise<void>): Promise<number>;
+}
+
+export function createChatService(deps: ChatServiceDeps): ChatService {
+  return new ChatServiceImpl(deps);
+}

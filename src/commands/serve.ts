@@ -1,0 +1,116 @@
+// `npm run -s cir-bot -- serve`: the bot on every platform whose credentials are configured, one
+// HTTP port for platform routes, /healthz and /metrics, and a graceful stop on SIGTERM/SIGINT.
+import { ConfigError, loadConfig, type Env } from '../config.ts';
+import { chatLimitsFromEnv } from '../chat/limits.ts';
+import { createChatService, type ChatService } from '../chat/service.ts';
+import { openSessionStore } from '../chat/store.ts';
+import { startBot, type EngineParts } from '../ops/bot.ts';
+import { createLogger, type Logger } from '../ops/log.ts';
+import type { PlatformAdapter } from '../platforms/types.ts';
+
+type AdapterFactory = (deps: { env: Env; chat: ChatService; logger: Logger }) => PlatformAdapter;
+
+/** Platforms, in start order: the variable whose presence enables each, and where it lives. */
+const PLATFORMS: Array<{ name: 'slack' | 'discord'; enabledBy: keyof Env; module: string; factory: string }> = [
+  { name: 'slack', enabledBy: 'SLACK_BOT_TOKEN', module: '../platforms/slack/index.ts', factory: 'createSlackAdapter' },
+  { name: 'discord', enabledBy: 'DISCORD_TOKEN', module: '../platforms/discord/index.ts', factory: 'createDiscordAdapter' },
+];
+
+export default async function serve(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(
+      'usage: npm run -s cir-bot -- serve\n\nRuns the bot on every platform whose credentials are set (SLACK_BOT_TOKEN, DISCORD_TOKEN),\n' +
+        'with GET /healthz and GET /metrics on CIR_HTTP_PORT. SIGTERM/SIGINT stop it gracefully.\n',
+    );
+    return 0;
+  }
+  let env: Env;
+  try {
+    env = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`cir-bot serve: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const logger = createLogger(env.CIR_LOG_LEVEL);
+
+  // Signals that arrive while starting are remembered and honoured once started.
+  let signalled: string | null = null;
+  let onSignal: (sig: string) => void = (sig) => (signalled = sig);
+  const handler = (sig: NodeJS.Signals) => onSignal(sig);
+  process.on('SIGTERM', handler);
+  process.on('SIGINT', handler);
+
+  let engine: EngineParts | undefined;
+  let store: ReturnType<typeof openSessionStore> | undefined;
+  try {
+    engine = await loadEngine(env, logger);
+    const isolation = engine.sandbox?.status().isolation;
+    logger.info(
+      { network: isolation?.network ?? 'unknown', reason: isolation?.reason, fsPermission: isolation?.fsPermission },
+      isolation?.network === 'netns'
+        ? 'sandbox isolation: network cut off (netns), Node permission model'
+        : `sandbox isolation: NO network cut-off${isolation?.reason ? ` (${isolation.reason})` : ''}`,
+    );
+    store = openSessionStore(env.CIR_DATA_DIR);
+    const chat = createChatService({ engine: engine.engine, store, limits: chatLimitsFromEnv(env), logger, maxSteps: env.CIR_MAX_STEPS });
+
+    const adapters: PlatformAdapter[] = [];
+    for (const p of PLATFORMS) {
+      if (!env[p.enabledBy]) continue;
+      const mod = (await import(p.module)) as Record<string, AdapterFactory>;
+      adapters.push(mod[p.factory]({ env, chat, logger: logger.child({ platform: p.name }) }));
+    }
+    if (adapters.length === 0)
+      logger.warn(
+        'no platform configured: set SLACK_BOT_TOKEN (+ SLACK_APP_TOKEN or SLACK_SIGNING_SECRET) and/or DISCORD_TOKEN (+ DISCORD_APPLICATION_ID). Serving /healthz and /metrics only.',
+      );
+
+    const bot = await startBot({
+      http: { port: env.CIR_HTTP_PORT, host: env.CIR_HTTP_HOST },
+      llm: { baseUrl: env.CIR_LLM_BASE_URL!, model: env.CIR_LLM_MODEL, apiKey: env.CIR_LLM_API_KEY },
+      sandboxPoolSize: env.CIR_SANDBOX_POOL_SIZE,
+      shutdownGraceMs: env.CIR_SHUTDOWN_GRACE_MS,
+      logger,
+      engine,
+      store,
+      chat,
+      adapters,
+    });
+    logger.info(
+      { port: bot.port, platforms: adapters.map((a) => a.name), model: env.CIR_LLM_MODEL, llm: env.CIR_LLM_BASE_URL },
+      `cir-bot serving on :${bot.port}${adapters.length ? ` for ${adapters.map((a) => a.name).join(' and ')}` : ' (no platform)'}`,
+    );
+
+    const sig = await new Promise<string>((resolve) => {
+      if (signalled) resolve(signalled);
+      else onSignal = resolve;
+    });
+    // A second signal while draining means "now": the store is SQLite (WAL), so it stays consistent.
+    onSignal = (again) => {
+      logger.warn({ signal: again }, 'second signal: exiting without waiting for running sessions');
+      process.exit(130);
+    };
+    await bot.shutdown(sig);
+    return 0;
+  } catch (err) {
+    logger.fatal({ err }, 'cir-bot could not start');
+    await engine?.close();
+    store?.close();
+    return 1;
+  } finally {
+    process.off('SIGTERM', handler);
+    process.off('SIGINT', handler);
+  }
+}
+
+/** The engine with its sandbox and tools (src/wiring/engine.ts). */
+async function loadEngine(env: Env, logger: Logger): Promise<EngineParts> {
+  const wiring = '../wiring/engine.ts';
+  const { buildEngine } = (await import(wiring)) as {
+    buildEngine(env: Env, logger: Logger): Promise<EngineParts>;
+  };
+  return buildEngine(env, logger);
+}

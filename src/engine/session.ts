@@ -1,0 +1,233 @@
+// One research session: the CIR loop. Generate a turn; if it asks for code, run it in the session's
+// own interpreter and append what it printed; repeat until the model closes its reasoning and
+// answers, or the budget runs out and it is asked to conclude. Every prompt is the previous one
+// plus new text (byte-identical prefix), so the server's prefix cache is reused each turn.
+import type { HostTools, Sandbox, SandboxSession } from '../sandbox/types.ts';
+import type { SearchProvider, SearchResult, VisitedPage } from '../tools/types.ts';
+import type { Logger } from '../ops/log.ts';
+import type { ResearchEvent, ResearchInput, Usage } from './events.ts';
+import { rewriteCitations } from './citations.ts';
+import { SourcesLedger } from './ledger.ts';
+import { AbortedError, LlmError, type GenerateResult, type LlmClient } from './llm.ts';
+import { describeRun, formatObservation } from './observation.ts';
+import { classifyTurn, cleanAnswer, extractCode } from './parse.ts';
+import { type PromptTexts, initialPrompt } from './prompts.ts';
+import { START_CODE, STOP, THINK_CLOSE, observationText } from './protocol.ts';
+import { writeReport } from './report.ts';
+import { ThinkingFilter } from './thinking.ts';
+import type { TokenCounter } from './tokens.ts';
+
+export interface PageVisitor {
+  visit(url: string, signal?: AbortSignal): Promise<VisitedPage>;
+}
+
+export interface SessionDeps {
+  llm: LlmClient;
+  tokens: TokenCounter;
+  texts: PromptTexts;
+  sandbox: Sandbox;
+  search: SearchProvider;
+  visitor: PageVisitor;
+  formatSearch: (results: SearchResult[], query: string) => string;
+  /** What web_visit returns for a page (default: its text) and for a failed visit (default: raise). */
+  formatVisit?: (page: VisitedPage) => string;
+  formatVisitError?: (url: string, err: unknown) => string;
+  maxSteps: number;
+  stepTimeoutMs: number;
+  observationTokens: number;
+  maxTokens: number;
+  contextTokens: number;
+  report: boolean;
+  logger: Logger;
+  now: () => Date;
+}
+
+/** Room kept free for concluding: one more observation plus a final answer. */
+const ANSWER_RESERVE = 4096;
+/** Turns allowed after being asked to conclude (the model may try code once more). */
+const CONCLUDE_TURNS = 2;
+const NO_MORE_CODE = 'Error: the research budget is spent; no more code can run. Write the final answer now.';
+const NO_CODE_FOUND = `Error: no code block found. Write code as ${START_CODE}, a \`\`\`python fence, the code, a closing fence, then <end_code>.`;
+const CUT_CODE = 'Error: this code block was cut off by the length limit before it was closed, so it was not run. Write shorter code.';
+
+type Emit = (e: ResearchEvent) => void;
+
+export async function runSession(deps: SessionDeps, input: ResearchInput, emit: Emit, signal: AbortSignal): Promise<void> {
+  const t0 = Date.now();
+  const sessionId = input.sessionId ?? crypto.randomUUID();
+  const log = deps.logger.child({ sessionId });
+  emit({ type: 'started', sessionId, question: input.question, maxSteps: deps.maxSteps, at: t0 });
+
+  const ledger = new SourcesLedger();
+  let step = 0;
+  const tools: HostTools = {
+    async webSearch(query, numResults) {
+      emit({ type: 'tool', step, name: 'web_search', arg: query });
+      const n = Math.min(Math.max(Math.trunc(numResults) || 10, 1), 20);
+      const results = await deps.search.search(query, n, signal);
+      for (const r of results) ledger.seen(r.url, r.title);
+      return deps.formatSearch(results, query);
+    },
+    async webVisit(url) {
+      emit({ type: 'tool', step, name: 'web_visit', arg: url });
+      let page: VisitedPage;
+      try {
+        page = await deps.visitor.visit(url, signal);
+      } catch (err) {
+        // A failed visit is text the model reads (when the tools say how), never a read source.
+        if (deps.formatVisitError && !signal.aborted) return deps.formatVisitError(url, err);
+        throw err;
+      }
+      ledger.read(url, page.title);
+      if (page.finalUrl && page.finalUrl !== url) ledger.read(page.finalUrl, page.title);
+      return deps.formatVisit ? deps.formatVisit(page) : page.text;
+    },
+  };
+  // The interpreter is opened at the first code block and lives as long as the session.
+  let sandboxSession: Promise<SandboxSession> | null = null;
+
+  const usage: Usage = { promptTokens: 0, completionTokens: 0 };
+  let { prompt, assistantStart } = initialPrompt(deps.texts, input.question, input.history ?? [], deps.now());
+  // Context accounting: tokens known exactly up to `countedLen` of the prompt, bytes after it.
+  let counted = 0;
+  let countedLen = 0;
+  let concluding = false;
+  let concludeTurns = 0;
+  let nudged = false;
+  // Where the answer starts: just after the </think> that closed the reasoning (the model's own,
+  // or one in the conclude text). Our other texts may mention the tag; they never count.
+  let closeAt = -1;
+
+  const conclude = (reason: 'steps' | 'context' | 'stalled') => {
+    concluding = true;
+    emit({ type: 'concluding', reason });
+    const i = deps.texts.conclude.lastIndexOf(THINK_CLOSE);
+    if (i >= 0) {
+      closeAt = prompt.length + i + THINK_CLOSE.length;
+      emit({ type: 'writing' });
+    }
+    prompt += deps.texts.conclude;
+  };
+
+  const finishWith = async (rawAnswer: string) => {
+    let answer = rawAnswer;
+    if (deps.report) {
+      const transcript = prompt.slice(assistantStart);
+      answer = (await writeReport(deps, input.question, transcript, signal).catch((err: unknown) => {
+        if (err instanceof AbortedError) throw err;
+        log.warn({ err: String(err) }, 'report call failed; keeping the research answer');
+        return null;
+      })) ?? answer;
+    }
+    const { text, citations } = rewriteCitations(answer, ledger);
+    emit({ type: 'answer', text, citations, steps: step, usage: { ...usage }, durationMs: Date.now() - t0 });
+  };
+
+  try {
+    for (;;) {
+      if (signal.aborted) throw new AbortedError();
+      // How much context is used: exact up to the last count, an upper bound (bytes) after it.
+      let used = counted + Buffer.byteLength(prompt.slice(countedLen));
+      if (used + ANSWER_RESERVE + deps.observationTokens > deps.contextTokens || used > deps.contextTokens - 64) {
+        counted = await deps.tokens.count(prompt, signal);
+        countedLen = prompt.length;
+        used = counted;
+      }
+      if (!concluding && used + ANSWER_RESERVE + deps.observationTokens > deps.contextTokens) {
+        conclude('context');
+        used += Buffer.byteLength(deps.texts.conclude);
+      }
+      const room = deps.contextTokens - used;
+      if (room < 64) {
+        emit({ type: 'error', message: `The model's context (${deps.contextTokens} tokens) filled up before an answer was written.`, retryable: false });
+        return;
+      }
+
+      const filter = new ThinkingFilter();
+      const onText = (d: string) => {
+        const t = filter.push(d);
+        if (t.thinking) emit({ type: 'thinking', text: t.thinking });
+        if (t.closed) emit({ type: 'writing' });
+      };
+      const r: GenerateResult = await deps.llm.generate({ prompt, maxTokens: Math.min(deps.maxTokens, room), stop: STOP, signal, onText });
+      const tail = filter.flush();
+      if (tail) emit({ type: 'thinking', text: tail });
+      if (r.usage) {
+        usage.promptTokens += r.usage.promptTokens;
+        usage.completionTokens += r.usage.completionTokens;
+      }
+      log.debug({ finish: r.finish, finishReason: r.finishReason, matchedStop: r.matchedStop, chars: r.text.length }, 'turn');
+      const closeInTurn = r.text.lastIndexOf(THINK_CLOSE);
+      if (closeInTurn >= 0) closeAt = prompt.length + closeInTurn + THINK_CLOSE.length;
+      prompt += r.text;
+      if (r.usage) {
+        counted = r.usage.promptTokens + r.usage.completionTokens;
+        countedLen = prompt.length;
+      }
+      const kind = classifyTurn(r.text, r.finish);
+      const answer = (kind.kind === 'answer' || concluding) && closeAt >= 0 ? cleanAnswer(prompt.slice(closeAt)) : null;
+
+      if (answer) return await finishWith(answer);
+      if (concluding) {
+        if (r.finish === 'stop' && ++concludeTurns < CONCLUDE_TURNS) {
+          prompt += observationText(NO_MORE_CODE);
+          continue;
+        }
+        // The model never closed its reasoning: its last words are the best answer there is.
+        const last = r.text.split(START_CODE)[0].trim();
+        if (last) return await finishWith(last);
+        emit({ type: 'error', message: 'The model stopped without writing an answer, even when asked to conclude.', retryable: true });
+        return;
+      }
+      if (kind.kind === 'answer') {
+        emit({ type: 'error', message: 'The model closed its reasoning but wrote no answer.', retryable: true });
+        return;
+      }
+      if (kind.kind === 'none') {
+        if (nudged) conclude('stalled');
+        else {
+          nudged = true;
+          prompt += deps.texts.nudge;
+        }
+        continue;
+      }
+
+      // A code step (or a malformed one, answered with an error the model can act on).
+      step++;
+      let output: string;
+      let error: string | null = null;
+      let stateLost = false;
+      let durationMs = 0;
+      if (kind.kind === 'code') {
+        emit({ type: 'code', step, code: kind.code });
+        sandboxSession ??= deps.sandbox.open(tools);
+        const session = await sandboxSession;
+        const res = await session.run(kind.code, { timeoutMs: deps.stepTimeoutMs, signal });
+        if (res.stopped === 'cancelled' || signal.aborted) throw new AbortedError();
+        ({ error, stateLost, durationMs } = res);
+        output = describeRun(res, deps.stepTimeoutMs);
+      } else {
+        const code = kind.kind === 'cut-code' ? extractCode(r.text.slice(r.text.lastIndexOf(START_CODE) + START_CODE.length)) : '';
+        emit({ type: 'code', step, code });
+        output = error = kind.kind === 'cut-code' ? CUT_CODE : NO_CODE_FOUND;
+      }
+      const shown = await formatObservation(output, deps.tokens, deps.observationTokens, signal);
+      emit({ type: 'observation', step, output: shown, error, stateLost, durationMs });
+      prompt += observationText(shown);
+      if (step >= deps.maxSteps) conclude('steps');
+    }
+  } catch (err) {
+    if (err instanceof AbortedError || signal.aborted) {
+      emit({ type: 'cancelled' });
+      return;
+    }
+    if (err instanceof LlmError) {
+      emit({ type: 'error', message: err.message, retryable: err.retryable });
+      return;
+    }
+    log.error({ err }, 'research session failed');
+    emit({ type: 'error', message: `Research failed: ${(err as Error)?.message ?? String(err)}`, retryable: false });
+  } finally {
+    if (sandboxSession) await sandboxSession.then((s) => s.close()).catch((err: unknown) => log.warn({ err: String(err) }, 'sandbox close failed'));
+  }
+}

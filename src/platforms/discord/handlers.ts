@@ -1,0 +1,230 @@
+// Gateway events in, chat-layer calls out: /research, mentions, follow-ups, Stop and feedback
+// buttons. Each research gets a surface in a thread (or, failing that, in the channel or DM);
+// which permission is missing is told to the user when the bot cannot post at all.
+import {
+  MessageFlags,
+  PermissionFlagsBits,
+  Routes,
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+  type Client,
+  type Interaction,
+  type Message,
+} from 'discord.js';
+import type { ChatService } from '../../chat/service.ts';
+import type { ResearchRequest } from '../../chat/types.ts';
+import type { Logger } from '../../ops/log.ts';
+import { classifyMessage, type MessageFacts, type Where } from './classify.ts';
+import { parseCustomId } from './components.ts';
+import { RESEARCH_COMMAND } from './command.ts';
+import { isAccessError, isThreadRefusal, missingPermissionsText, NEEDED, noThreadText, threadRefusalReason } from './errors.ts';
+import { DISCORD_LIMITS } from './limits.ts';
+import { helpText, starterText, threadName } from './render.ts';
+import { DiscordThreadSurface, type DiscordWriter } from './surface.ts';
+
+export interface HandlerContext {
+  client: Client;
+  chat: ChatService;
+  writer: DiscordWriter;
+  logger: Logger;
+  allowBots: boolean;
+  editIntervalMs: number;
+}
+
+type Target = { where: Where; channelId: string; replyTo?: string; notice?: string };
+
+export function createHandlers(ctx: HandlerContext) {
+  const { client, chat, writer, logger } = ctx;
+  const rest = client.rest;
+
+  const newSurface = (channelId: string, replyTo?: string) =>
+    new DiscordThreadSurface({
+      writer,
+      channelId,
+      replyTo,
+      logger,
+      trace: (sid) => {
+        const content = chat.trace(sid);
+        return content ? { filename: chat.traceFilename(sid), content } : null;
+      },
+    });
+
+  /** Opens the surface at `target`; a thread the bot cannot write in falls back to its channel. */
+  async function prepare(target: Target, parentFallback: Target | null): Promise<DiscordThreadSurface | { missing: string[] }> {
+    const surface = newSurface(target.channelId, target.replyTo);
+    try {
+      if (target.notice) await surface.notify(target.notice);
+      await surface.open();
+      return surface;
+    } catch (err) {
+      if (!isAccessError(err)) throw err;
+      const inThread = target.where.threadId !== '' && target.channelId === target.where.threadId;
+      logger.warn({ err, channelId: target.channelId }, 'discord: cannot post here');
+      if (inThread && parentFallback) {
+        return prepare({ ...parentFallback, notice: noThreadText(`missing the **${NEEDED.sendInThreads}** permission`) }, null);
+      }
+      return { missing: inThread ? [NEEDED.sendInThreads] : [NEEDED.view, NEEDED.send] };
+    }
+  }
+
+  async function submit(req: ResearchRequest, surface: DiscordThreadSurface): Promise<void> {
+    const outcome = await chat.submit(req, surface, {
+      minIntervalMs: ctx.editIntervalMs,
+      pacingKey: `discord:${surface.channelId}`,
+    });
+    if (!outcome.accepted) await surface.replaceStatus(`⚠️ ${outcome.message}`);
+  }
+
+  /** Tells a user privately what is missing when the bot cannot post where they asked. */
+  async function tellByDm(userId: string, text: string): Promise<void> {
+    try {
+      const dm = (await rest.post(Routes.userChannels(), { body: { recipient_id: userId } })) as { id: string };
+      await writer.post(dm.id, { content: text });
+    } catch (err) {
+      logger.warn({ err, userId }, 'discord: could not DM the user about missing permissions');
+    }
+  }
+
+  async function createThread(channelId: string, messageId: string, question: string): Promise<string> {
+    const thread = (await rest.post(Routes.threads(channelId, messageId), {
+      body: { name: threadName(question), auto_archive_duration: DISCORD_LIMITS.threadAutoArchiveMin },
+      reason: 'research thread',
+    })) as { id: string };
+    return thread.id;
+  }
+
+  /** Where to research for a new question in a channel: a thread on `messageId`, else the channel. */
+  async function channelTargets(where: Where, messageId: string, question: string): Promise<[Target, Target | null]> {
+    const channelTarget: Target = { where: { ...where, threadId: '' }, channelId: where.channelId, replyTo: messageId };
+    try {
+      const threadId = await createThread(where.channelId, messageId, question);
+      return [{ where: { ...where, threadId }, channelId: threadId }, channelTarget];
+    } catch (err) {
+      if (!isThreadRefusal(err)) throw err;
+      logger.warn({ err, channelId: where.channelId }, 'discord: cannot create a thread; answering in the channel');
+      return [{ ...channelTarget, notice: noThreadText(threadRefusalReason(err)) }, null];
+    }
+  }
+
+  // ---- messages ------------------------------------------------------------------------------
+
+  async function facts(message: Message): Promise<MessageFacts> {
+    let channel = message.channel;
+    if (channel.isThread() && !channel.parentId) channel = (await client.channels.fetch(channel.id)) as typeof channel;
+    return {
+      id: message.id,
+      type: message.type,
+      authorId: message.author.id,
+      authorIsBot: message.author.bot || message.webhookId !== null,
+      content: message.content,
+      mentionsBot: message.mentions.users.has(client.user!.id),
+      guildId: message.guildId,
+      channelId: message.channelId,
+      channelKind: channel.isDMBased() ? 'dm' : channel.isThread() ? 'thread' : 'channel',
+      parentId: channel.isThread() ? channel.parentId : null,
+    };
+  }
+
+  async function onMessage(message: Message): Promise<void> {
+    if (message.author.id === client.user?.id) return;
+    const d = classifyMessage(await facts(message), {
+      botId: client.user!.id,
+      allowBots: ctx.allowBots,
+      followupWithoutMention: chat.followupWithoutMention(),
+      isResearchThread: (w) => chat.isResearchThread({ platform: 'discord', ...w }),
+    });
+    if (d.kind === 'ignore') return;
+    if (!chat.markEventSeen('discord', `message:${message.id}`)) return;
+    const userId = message.author.id;
+    const postTo = d.where.threadId || d.where.channelId;
+
+    if (d.kind === 'help') {
+      await writer.post(postTo, { content: helpText(), message_reference: { message_id: d.replyTo, fail_if_not_exists: false } });
+      return;
+    }
+    if (d.kind === 'stop') {
+      const stopped = await chat.cancel({ platform: 'discord', ...d.where }, userId);
+      if (!stopped)
+        await writer.post(postTo, { content: 'Nothing is running here.', message_reference: { message_id: message.id, fail_if_not_exists: false } });
+      return;
+    }
+
+    let targets: [Target, Target | null];
+    if (d.kind === 'open') targets = await channelTargets(d.where, message.id, d.question);
+    else targets = [{ where: d.where, channelId: postTo }, null];
+    const prepared = await prepare(...targets);
+    if (!(prepared instanceof DiscordThreadSurface)) {
+      await tellByDm(userId, missingPermissionsText(prepared.missing, `<#${d.where.channelId}>`));
+      return;
+    }
+    await submit(
+      { platform: 'discord', ...whereOf(prepared, targets), userId, question: d.question, sourceEventId: message.id },
+      prepared,
+    );
+  }
+
+  // ---- interactions --------------------------------------------------------------------------
+
+  async function onResearch(i: ChatInputCommandInteraction): Promise<void> {
+    const question = (i.options.getString('question') ?? '').trim();
+    if (!question) {
+      await i.reply({ content: helpText(), flags: MessageFlags.Ephemeral });
+      return;
+    }
+    const perms = i.appPermissions;
+    if (i.inGuild() && perms && !perms.has(PermissionFlagsBits.ViewChannel)) {
+      await i.reply({ content: missingPermissionsText([NEEDED.view]), flags: MessageFlags.Ephemeral });
+      return;
+    }
+    // Acknowledge at once (3 s limit); the reply is the thread's starter message.
+    const res = await i.reply({ content: starterText(question), withResponse: true, allowedMentions: { parse: [] } });
+    const starterId = res.resource?.message?.id;
+    const channel = i.channel;
+    const ws = i.guildId ?? '';
+    let targets: [Target, Target | null];
+    if (!i.inGuild() || channel?.isDMBased()) targets = [{ where: { workspaceId: '', channelId: i.channelId, threadId: '' }, channelId: i.channelId }, null];
+    else if (channel?.isThread())
+      targets = [{ where: { workspaceId: ws, channelId: channel.parentId ?? '', threadId: channel.id }, channelId: channel.id }, null];
+    else if (starterId) targets = await channelTargets({ workspaceId: ws, channelId: i.channelId, threadId: '' }, starterId, question);
+    else targets = [{ where: { workspaceId: ws, channelId: i.channelId, threadId: '' }, channelId: i.channelId }, null];
+
+    const prepared = await prepare(...targets);
+    if (!(prepared instanceof DiscordThreadSurface)) {
+      // The interaction token is still fresh here: say so on the reply itself.
+      await i.editReply({ content: `${starterText(question)}\n\n⚠️ ${missingPermissionsText(prepared.missing)}`, allowedMentions: { parse: [] } });
+      return;
+    }
+    await submit(
+      { platform: 'discord', ...whereOf(prepared, targets), userId: i.user.id, question, sourceEventId: i.id },
+      prepared,
+    );
+  }
+
+  async function onButton(i: ButtonInteraction): Promise<void> {
+    const action = parseCustomId(i.customId);
+    if (!action) return;
+    if (action.kind === 'stop') {
+      const ok = await chat.cancelSession(action.sessionId, i.user.id);
+      await i.reply({ content: ok ? 'Stopping…' : 'That research is not running any more.', flags: MessageFlags.Ephemeral });
+      return;
+    }
+    const ok = chat.recordFeedback(action.sessionId, i.user.id, action.value);
+    await i.reply({ content: ok ? 'Thanks for the feedback!' : 'I no longer know that answer.', flags: MessageFlags.Ephemeral });
+  }
+
+  async function onInteraction(i: Interaction): Promise<void> {
+    if (!i.isChatInputCommand() && !i.isButton()) return;
+    if (!chat.markEventSeen('discord', `interaction:${i.id}`)) return;
+    if (i.isChatInputCommand() && i.commandName === RESEARCH_COMMAND.name) await onResearch(i);
+    else if (i.isButton()) await onButton(i);
+  }
+
+  return { onMessage, onInteraction };
+}
+
+/** The ref of where the surface ended up (a fallback moves a thread's research into its channel). */
+function whereOf(surface: DiscordThreadSurface, targets: [Target, Target | null]): Where {
+  const [first, fallback] = targets;
+  if (surface.channelId === first.channelId || !fallback) return first.where;
+  return fallback.where;
+}

@@ -1,0 +1,106 @@
+// The Discord adapter: a discord.js gateway client with the fewest intents that work, handing
+// events to handlers.ts and writing through the bot token's REST queue (which honours Discord's
+// X-RateLimit headers and 429s). See docs/discord.md for the application setup.
+import { Client, Events, GatewayIntentBits, Partials } from 'discord.js';
+import type { ChatService } from '../../chat/service.ts';
+import type { Env } from '../../config.ts';
+import type { Logger } from '../../ops/log.ts';
+import type { PlatformAdapter } from '../types.ts';
+import { createHandlers } from './handlers.ts';
+import { DISCORD_LIMITS } from './limits.ts';
+import { restWriter } from './surface.ts';
+
+export interface DiscordAdapterDeps {
+  env: Pick<Env, 'DISCORD_TOKEN' | 'DISCORD_API_URL' | 'CIR_ALLOW_BOTS' | 'DISCORD_MESSAGE_CONTENT'>;
+  chat: ChatService;
+  logger: Logger;
+}
+
+export interface DiscordAdapterOptions {
+  /** Least time between edits in one channel; default DISCORD_LIMITS.editIntervalMs (tests shorten it). */
+  editIntervalMs?: number;
+}
+
+/**
+ * Guilds: channel and thread cache (GUILD_CREATE, THREAD_CREATE). GuildMessages and
+ * DirectMessages: MESSAGE_CREATE for mentions, thread replies and DMs. Discord gives apps the
+ * content of messages that mention them (replies that ping them included) and of DMs without the
+ * privileged Message Content intent; only follow-ups in research threads *without* a mention need
+ * it, so it is opt-in (DISCORD_MESSAGE_CONTENT=true), see docs/discord.md.
+ */
+export function discordIntents(messageContent: boolean): GatewayIntentBits[] {
+  const base = [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.DirectMessages];
+  return messageContent ? [...base, GatewayIntentBits.MessageContent] : base;
+}
+
+export function createDiscordAdapter(deps: DiscordAdapterDeps, options: DiscordAdapterOptions = {}): PlatformAdapter {
+  const { env, chat, logger } = deps;
+  const log = logger.child({ platform: 'discord' });
+  let client: Client | null = null;
+  let connected = false;
+  let detail = 'not started';
+
+  return {
+    name: 'discord',
+    routes: [],
+    async start() {
+      if (!env.DISCORD_TOKEN) throw new Error('DISCORD_TOKEN is not set (see docs/discord.md)');
+      const c = new Client({
+        intents: discordIntents(env.DISCORD_MESSAGE_CONTENT),
+        // DM channels are not cached until used: without this partial, DMs would be dropped.
+        partials: [Partials.Channel],
+        rest: { api: env.DISCORD_API_URL },
+        // Model output may contain @everyone or <@id>: nothing the bot posts pings anyone unless asked.
+        allowedMentions: { parse: [], repliedUser: false },
+      });
+      client = c;
+      const handlers = createHandlers({
+        client: c,
+        chat,
+        writer: restWriter(c.rest),
+        logger: log,
+        allowBots: env.CIR_ALLOW_BOTS,
+        editIntervalMs: options.editIntervalMs ?? DISCORD_LIMITS.editIntervalMs,
+      });
+      const guard = (what: string, fn: () => Promise<void>) =>
+        void fn().catch((err: unknown) => log.error({ err }, `discord: ${what} failed`));
+      c.on(Events.MessageCreate, (m) => guard('message', () => handlers.onMessage(m)));
+      c.on(Events.InteractionCreate, (i) => guard('interaction', () => handlers.onInteraction(i)));
+      c.on(Events.ShardDisconnect, () => {
+        connected = false;
+        detail = 'gateway disconnected';
+      });
+      c.on(Events.ShardResume, () => {
+        connected = true;
+        detail = 'gateway resumed';
+      });
+      c.on(Events.ShardReady, () => {
+        connected = true;
+        detail = `ready as ${c.user?.tag ?? '?'}`;
+      });
+      c.on(Events.Error, (err) => log.error({ err }, 'discord client error'));
+      c.rest.on('rateLimited', (info) => log.debug({ route: info.route, retryAfter: info.retryAfter }, 'discord: rate limited'));
+      const ready = new Promise<void>((resolve) => c.once(Events.ClientReady, () => resolve()));
+      try {
+        await c.login(env.DISCORD_TOKEN);
+      } catch (err) {
+        detail = `login failed: ${err instanceof Error ? err.message : String(err)}`;
+        throw new Error(`Discord login failed (check DISCORD_TOKEN): ${err instanceof Error ? err.message : String(err)}`);
+      }
+      await ready;
+      connected = true;
+      detail = `ready as ${c.user?.tag ?? '?'} in ${c.guilds.cache.size} guild(s)`;
+      log.info({ user: c.user?.id, guilds: c.guilds.cache.size }, 'discord: connected');
+    },
+    async stop() {
+      connected = false;
+      detail = 'stopped';
+      const c = client;
+      client = null;
+      if (c) await c.destroy();
+    },
+    status() {
+      return { connected: connected && client !== null, detail };
+    },
+  };
+}

@@ -1,0 +1,194 @@
+// One research thread's presence on Discord: a live status message edited in place (paced by the
+// chat layer per channel), frozen messages for finished steps that no longer fit, then the answer,
+// its sources and the trace file. Everything goes through the bot token (REST), never through the
+// interaction token, which dies after 15 minutes. Each render can be retried: the state below
+// records what was already delivered, so a retry continues where the failed one stopped.
+import { Routes, type REST } from 'discord.js';
+import type { ThreadSurface, ThreadView } from '../../chat/types.ts';
+import type { Logger } from '../../ops/log.ts';
+import { feedbackRow, stopRow, type ActionRow } from './components.ts';
+import { DISCORD_ERRORS, DISCORD_LIMITS } from './limits.ts';
+import { discordCode } from './errors.ts';
+import { answerMessages, planLive } from './render.ts';
+
+/** Message flags: suppress embeds (link previews). */
+const SUPPRESS_EMBEDS = 1 << 2;
+
+export interface MessageBody {
+  content?: string;
+  components?: ActionRow[];
+  flags?: number;
+  allowed_mentions?: { parse: string[]; users?: string[]; replied_user?: boolean };
+  message_reference?: { message_id: string; fail_if_not_exists: boolean };
+  attachments?: { id: number; filename: string; description?: string }[];
+}
+
+/** The two REST calls a surface needs, with the bot token. */
+export interface DiscordWriter {
+  post(channelId: string, body: MessageBody, files?: { name: string; data: Buffer }[]): Promise<{ id: string }>;
+  edit(channelId: string, messageId: string, body: MessageBody): Promise<void>;
+}
+
+const NO_PINGS = { parse: [] as string[], replied_user: false };
+
+export function restWriter(rest: REST): DiscordWriter {
+  return {
+    async post(channelId, body, files) {
+      const res = (await rest.post(Routes.channelMessages(channelId), {
+        body: { allowed_mentions: NO_PINGS, ...body },
+        ...(files?.length ? { files: files.map((f) => ({ name: f.name, data: f.data, contentType: 'text/markdown; charset=utf-8' })) } : {}),
+      })) as { id: string };
+      return { id: res.id };
+    },
+    async edit(channelId, messageId, body) {
+      await rest.patch(Routes.channelMessage(channelId, messageId), { body: { allowed_mentions: NO_PINGS, ...body } });
+    },
+  };
+}
+
+export interface SurfaceOptions {
+  writer: DiscordWriter;
+  /** Where everything is posted: the thread, or the channel/DM when there is no thread. */
+  channelId: string;
+  /** The first message replies to this one (answering in a channel without a thread). */
+  replyTo?: string;
+  /** The complete trace of a finished session (from the chat layer), with its file name. */
+  trace?: (sessionId: string) => { filename: string; content: string } | null;
+  logger?: Logger;
+}
+
+const FINAL = new Set(['done', 'failed', 'cancelled', 'interrupted']);
+
+export class DiscordThreadSurface implements ThreadSurface {
+  readonly channelId: string;
+  readonly #o: SurfaceOptions;
+  #statusId: string | null = null;
+  #live: string | null = null;
+  #liveHasStop = false;
+  #frozen = 0;
+  #answerPosted = 0;
+  #traceDone = false;
+  #finished = false;
+  #replyUsed = false;
+  #lock: Promise<unknown> = Promise.resolve();
+
+  constructor(o: SurfaceOptions) {
+    this.#o = o;
+    this.channelId = o.channelId;
+  }
+
+  /** The live status message's id (tests, logs). */
+  get statusMessageId(): string | null {
+    return this.#statusId;
+  }
+
+  /** Posts the status message before research is submitted, so that access errors show at once. */
+  open(text = '⏳ **Starting…**'): Promise<void> {
+    return this.#serial(async () => {
+      if (this.#statusId) return;
+      this.#statusId = (await this.#post({ content: text })).id;
+      this.#live = text;
+    });
+  }
+
+  /** Turns the status message into a final notice (a request the chat layer turned away). */
+  replaceStatus(text: string): Promise<void> {
+    return this.#serial(async () => {
+      const content = text.slice(0, DISCORD_LIMITS.messageChars);
+      if (this.#statusId) await this.#o.writer.edit(this.channelId, this.#statusId, { content, components: [] });
+      else await this.#post({ content });
+      this.#finished = true;
+    });
+  }
+
+  render(view: ThreadView): Promise<void> {
+    return this.#serial(() => this.#render(view));
+  }
+
+  notify(text: string): Promise<void> {
+    return this.#serial(async () => {
+      await this.#post({ content: text.slice(0, DISCORD_LIMITS.messageChars) });
+    });
+  }
+
+  attachTrace(filename: string, content: string): Promise<void> {
+    return this.#serial(() => this.#attach(filename, content));
+  }
+
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#lock.then(fn, fn);
+    this.#lock = run.catch(() => {});
+    return run;
+  }
+
+  async #post(body: MessageBody, files?: { name: string; data: Buffer }[]): Promise<{ id: string }> {
+    const reply = this.#o.replyTo && !this.#replyUsed ? { message_reference: { message_id: this.#o.replyTo, fail_if_not_exists: false } } : {};
+    const res = await this.#o.writer.post(this.channelId, { ...reply, ...body }, files);
+    this.#replyUsed = true;
+    return res;
+  }
+
+  async #render(view: ThreadView): Promise<void> {
+    if (this.#finished) return;
+    const final = FINAL.has(view.status.state);
+    const plan = planLive(view, this.#frozen);
+
+    // Finished steps that no longer fit: the current status message becomes the first frozen
+    // message (so they stay above the live one), further ones are posted after it.
+    for (const chunk of plan.freeze) {
+      if (this.#statusId) {
+        await this.#o.writer.edit(this.channelId, this.#statusId, { content: chunk.content, components: [] });
+        this.#statusId = null;
+        this.#live = null;
+      } else await this.#post({ content: chunk.content });
+      this.#frozen += chunk.steps;
+    }
+
+    const withStop = !final;
+    const body: MessageBody = { content: plan.live, components: withStop ? [stopRow(view.sessionId)] : [] };
+    if (!this.#statusId) {
+      this.#statusId = (await this.#post(body)).id;
+    } else if (this.#live !== plan.live || this.#liveHasStop !== withStop) {
+      try {
+        await this.#o.writer.edit(this.channelId, this.#statusId, body);
+      } catch (err) {
+        // Someone deleted the status message: start a new one.
+        if (discordCode(err) !== DISCORD_ERRORS.unknownMessage) throw err;
+        this.#statusId = (await this.#post(body)).id;
+      }
+    }
+    this.#live = plan.live;
+    this.#liveHasStop = withStop;
+    if (!final) return;
+
+    const parts = answerMessages(view);
+    for (; this.#answerPosted < parts.length; this.#answerPosted++) {
+      const i = this.#answerPosted;
+      await this.#post({
+        content: parts[i],
+        flags: SUPPRESS_EMBEDS,
+        // The asker is pinged once, when the answer arrives (research can take long).
+        allowed_mentions: i === 0 ? { parse: [], users: [view.userId], replied_user: false } : NO_PINGS,
+        components: i === parts.length - 1 ? [feedbackRow(view.sessionId)] : [],
+      });
+    }
+    if (!this.#traceDone && (view.status.state === 'done' || view.status.state === 'failed')) {
+      const trace = this.#o.trace?.(view.sessionId);
+      if (trace) await this.#attach(trace.filename, trace.content);
+      this.#traceDone = true;
+    }
+    this.#finished = true;
+  }
+
+  async #attach(filename: string, content: string): Promise<void> {
+    let data = Buffer.from(content, 'utf8');
+    const max = DISCORD_LIMITS.attachmentBytes - 1024;
+    if (data.length > max) data = Buffer.concat([data.subarray(0, max), Buffer.from('\n\n… (trace truncated at the upload limit)\n')]);
+    const name = filename.replace(/[^\w.-]+/g, '_') || 'trace.md';
+    await this.#post(
+      { content: '📄 Full trace: every step, complete observations and sources.', attachments: [{ id: 0, filename: name }] },
+      [{ name, data }],
+    );
+    this.#traceDone = true;
+  }
+}

@@ -1,0 +1,157 @@
+// Slack Events API payloads -> what the bot should do. Pure functions, no I/O: the adapter asks
+// the chat layer and acts on the result.
+import type { ThreadRef } from '../../chat/types.ts';
+
+/** The fields of a message / app_mention event we read (Slack sends many more). */
+export interface SlackMessageEvent {
+  type: string;
+  subtype?: string;
+  user?: string;
+  bot_id?: string;
+  text?: string;
+  ts?: string;
+  thread_ts?: string;
+  channel?: string;
+  channel_type?: string;
+  team?: string;
+}
+
+export interface SlackEventBody {
+  team_id?: string;
+  event_id?: string;
+  event: SlackMessageEvent;
+}
+
+export interface ParseContext {
+  botUserId: string;
+  botId?: string;
+  allowBots: boolean;
+  followup: 'any' | 'mention';
+  isResearchThread(ref: ThreadRef): boolean;
+}
+
+export type Intent =
+  | { kind: 'research'; ref: ThreadRef; userId: string; question: string; dm: boolean; dedupeKey: string; messageTs: string }
+  | { kind: 'help'; ref: ThreadRef; userId: string; dm: boolean; dedupeKey: string }
+  | { kind: 'stop'; ref: ThreadRef; userId: string; dedupeKey: string }
+  | { kind: 'ignore'; reason: string };
+
+/** Message subtypes that are still a person writing to us; every other subtype (edits, deletions, joins, bot posts) is ignored. */
+const PERSON_SUBTYPES = new Set(['file_share', 'thread_broadcast']);
+const STOP_WORDS = /^(stop|cancel|abort)[.!]?$/i;
+
+/**
+ * Decides what one `app_mention` or `message` event asks for. Slack delivers a channel mention
+ * twice (app_mention and message.channels, with different event ids): both map to the same
+ * dedupeKey (the message's channel and ts), as do Slack's retries of either.
+ */
+export function parseMessageEvent(body: SlackEventBody, ctx: ParseContext): Intent {
+  const e = body.event;
+  if (!e || (e.type !== 'app_mention' && e.type !== 'message')) return ignore('not a message');
+  if (e.subtype && !PERSON_SUBTYPES.has(e.subtype)) return ignore(`subtype ${e.subtype}`);
+  if (!e.user || !e.channel || !e.ts) return ignore('incomplete event');
+  if (e.user === ctx.botUserId || (ctx.botId && e.bot_id === ctx.botId)) return ignore('own message');
+  if (e.bot_id && !ctx.allowBots) return ignore('bot message');
+
+  const raw = e.text ?? '';
+  const mentioned = mentionsUser(raw, ctx.botUserId);
+  const dm = e.channel_type === 'im' || (e.channel_type === undefined && e.channel.startsWith('D'));
+  const isReply = Boolean(e.thread_ts && e.thread_ts !== e.ts);
+  const ref: ThreadRef = {
+    platform: 'slack',
+    workspaceId: body.team_id ?? e.team ?? '',
+    channelId: e.channel,
+    threadId: e.thread_ts ?? e.ts,
+  };
+  const dedupeKey = `msg:${ref.workspaceId}:${e.channel}:${e.ts}`;
+  const question = slackTextToPlain(stripMention(raw, ctx.botUserId)).trim();
+  const researchThread = isReply && ctx.isResearchThread(ref);
+
+  let addressed: boolean;
+  if (e.type === 'app_mention' || mentioned || dm) addressed = true;
+  else addressed = researchThread && ctx.followup === 'any';
+  if (!addressed) return ignore(isReply ? 'reply in a thread that is not ours' : 'not addressed to the bot');
+
+  if (researchThread && STOP_WORDS.test(question)) return { kind: 'stop', ref, userId: e.user, dedupeKey };
+  if (!question) {
+    // A bare follow-up without text (a file, an emoji-only edit) is not worth a help message.
+    if (!mentioned && !dm) return ignore('empty follow-up');
+    return { kind: 'help', ref, userId: e.user, dm, dedupeKey };
+  }
+  return { kind: 'research', ref, userId: e.user, question, dm, dedupeKey, messageTs: e.ts };
+}
+
+function ignore(reason: string): Intent {
+  return { kind: 'ignore', reason };
+}
+
+export function mentionsUser(text: string, userId: string): boolean {
+  return text.includes(`<@${userId}>`) || text.includes(`<@${userId}|`);
+}
+
+/** Removes every mention of the bot (`<@U123>` or `<@U123|name>`). */
+export function stripMention(text: string, userId: string): string {
+  return text.split(new RegExp(`<@${escapeRe(userId)}(?:\\|[^>]*)?>`, 'g')).join(' ').replace(/[ \t]{2,}/g, ' ');
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Slack message markup -> the plain text a person meant: `<url|label>` -> url, `<#C1|name>` ->
+ * #name, `<@U1>` -> @U1, `<!here>` -> @here, entities unescaped.
+ */
+export function slackTextToPlain(text: string): string {
+  return text
+    .replace(/<((?:https?|mailto):[^|>]+)(?:\|[^>]*)?>/g, '$1')
+    .replace(/<#([A-Z0-9]+)(?:\|([^>]*))?>/g, (_m, id: string, name?: string) => `#${name || id}`)
+    .replace(/<@([A-Z0-9]+)(?:\|([^>]*))?>/g, (_m, id: string, name?: string) => `@${name || id}`)
+    .replace(/<!(here|channel|everyone)(?:\|[^>]*)?>/g, '@$1')
+    .replace(/<!subteam\^[A-Z0-9]+(?:\|([^>]*))?>/g, (_m, name?: string) => name || '@group')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+}
+
+/** The fields of a block_actions payload we read. */
+export interface SlackActionBody {
+  type: string;
+  user?: { id: string; team_id?: string };
+  team?: { id: string } | null;
+  channel?: { id: string };
+  container?: { channel_id?: string; message_ts?: string; thread_ts?: string };
+  message?: { ts?: string; thread_ts?: string };
+  actions?: { action_id: string; value?: string }[];
+}
+
+export type ActionIntent =
+  | { kind: 'stop'; sessionId: string; ref: ThreadRef | null; userId: string }
+  | { kind: 'feedback'; sessionId: string; value: 'up' | 'down'; userId: string; channelId: string | null; threadTs: string | null }
+  | { kind: 'ignore'; reason: string };
+
+export function parseAction(body: SlackActionBody, actionIds: { stop: string; up: string; down: string }): ActionIntent {
+  const action = body.actions?.[0];
+  const userId = body.user?.id;
+  if (body.type !== 'block_actions' || !action || !userId) return { kind: 'ignore', reason: 'not a block action' };
+  const channelId = body.container?.channel_id ?? body.channel?.id ?? null;
+  const threadTs = body.container?.thread_ts ?? body.message?.thread_ts ?? null;
+  const sessionId = action.value ?? '';
+  if (action.action_id === actionIds.stop) {
+    const ref: ThreadRef | null =
+      channelId && threadTs
+        ? { platform: 'slack', workspaceId: body.team?.id ?? body.user?.team_id ?? '', channelId, threadId: threadTs }
+        : null;
+    return { kind: 'stop', sessionId, ref, userId };
+  }
+  if (action.action_id === actionIds.up || action.action_id === actionIds.down) {
+    if (!sessionId) return { kind: 'ignore', reason: 'feedback without a session' };
+    return { kind: 'feedback', sessionId, value: action.action_id === actionIds.up ? 'up' : 'down', userId, channelId, threadTs };
+  }
+  return { kind: 'ignore', reason: `unknown action ${action.action_id}` };
+}
+
+export const helpText = (botUserId: string): string =>
+  `Ask me a question by mentioning me, for example <@${botUserId}> _what changed in the latest Node.js release?_ ` +
+  'I search the web, show each research step in this thread and answer with numbered sources. ' +
+  'Reply in the thread to ask a follow-up; reply `stop` (or press *Stop*) to stop a running research.';

@@ -1,0 +1,79 @@
+// Entry point of an interpreter process (started by interpreter.ts under --permission, with an
+// empty environment, usually inside its own network and pid namespaces). This thread only relays:
+// host IPC <-> the Python worker thread, plus the doorbell and interrupt flags they share.
+import { Worker, MessageChannel } from 'node:worker_threads';
+import type { ChildInit, ChildToHost, HostToChild, WorkerToController } from '../protocol.ts';
+
+const init = JSON.parse(process.argv[2] ?? '{}') as ChildInit;
+const send = (m: ChildToHost) => process.send?.(m);
+
+const shared = new SharedArrayBuffer(8);
+const bell = new Int32Array(shared, 0, 1);
+const interrupt = new Int32Array(shared, 4, 1);
+const calls = new MessageChannel();
+
+const ring = () => {
+  Atomics.add(bell, 0, 1);
+  Atomics.notify(bell, 0);
+};
+
+const worker = new Worker(new URL('./worker.ts', import.meta.url), {
+  workerData: { init, shared, callPort: calls.port2 },
+  transferList: [calls.port2],
+  // The JS heap of the Python thread (wasm memory is capped separately, inside the worker).
+  resourceLimits: { maxOldGenerationSizeMb: 256, stackSizeMb: 8 },
+});
+
+let running: number | null = null;
+
+worker.on('message', (m: WorkerToController) => {
+  if (m.t === 'result') running = null;
+  if (m.t === 'snapshot') {
+    process.send?.({ t: 'snapshot', bytes: m.bytes } satisfies ChildToHost, undefined, {}, () => process.exit(0));
+    return;
+  }
+  send(m as ChildToHost);
+  if (m.t === 'fatal') die();
+});
+worker.on('error', (e) => {
+  send({ t: 'fatal', message: String(e?.stack ?? e).slice(0, 2000) });
+  die();
+});
+worker.on('exit', (code) => {
+  send({ t: 'fatal', message: `interpreter thread exited (${code})` });
+  die();
+});
+
+calls.port1.on('message', (m: { id: number; kind: string; a: unknown; b: unknown }) => {
+  if (m.kind !== 'search' && m.kind !== 'visit') return;
+  send({ t: 'call', id: Number(m.id), kind: m.kind, a: String(m.a), b: Number(m.b) || 0 });
+});
+
+process.on('message', (m: HostToChild) => {
+  switch (m.t) {
+    case 'run':
+      running = m.runId;
+      worker.postMessage({ t: 'run', runId: m.runId, code: m.code });
+      break;
+    case 'reply':
+      calls.port1.postMessage({ id: m.id, ok: m.ok, value: m.value });
+      ring();
+      break;
+    case 'interrupt':
+      if (running === m.runId) {
+        Atomics.store(interrupt, 0, 2); // SIGINT -> KeyboardInterrupt
+        ring();
+      }
+      break;
+    case 'stats':
+      send({ t: 'stats', rss: process.memoryUsage.rss() });
+      break;
+  }
+});
+
+// The host went away: nothing may outlive it.
+process.on('disconnect', () => process.exit(0));
+
+function die(): void {
+  setTimeout(() => process.exit(1), 50);
+}

@@ -1,0 +1,148 @@
+// The Python thread of an interpreter process: loads Pyodide (capped memory, no `js` globals),
+// runs blocks, and turns Python's synchronous tool calls into messages to the controller thread,
+// waiting for the reply with Atomics.wait (the doorbell) and receiveMessageOnPort.
+// Runs inside the sandbox process; imports only Node built-ins and pyodide.
+import { constants as fsConstants, readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+import type { ChildInit, ControllerToWorker, WorkerToController } from '../protocol.ts';
+
+interface WorkerData {
+  init: ChildInit;
+  shared: SharedArrayBuffer;
+  callPort: MessagePort;
+}
+
+const { init, shared, callPort } = workerData as WorkerData;
+const bell = new Int32Array(shared, 0, 1);
+const interrupt = new Int32Array(shared, 4, 1);
+const port = parentPort!;
+const post = (m: WorkerToController, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer ?? []);
+
+// Memory cap: Emscripten treats a failed grow() as out-of-memory, which Python sees as MemoryError.
+const capBytes = init.memoryMb * 1024 * 1024;
+interface WasmMemory {
+  buffer: ArrayBuffer;
+  grow(delta: number): number;
+}
+const memoryProto = (globalThis as unknown as { WebAssembly: { Memory: { prototype: WasmMemory } } }).WebAssembly.Memory.prototype;
+const realGrow = memoryProto.grow;
+memoryProto.grow = function grow(this: WasmMemory, delta: number) {
+  if (this.buffer.byteLength + delta * 65536 > capBytes) throw new RangeError('sandbox memory cap reached');
+  return realGrow.call(this, delta);
+};
+
+// Emscripten's NODEFS asks for process.binding('constants'), which --permission forbids.
+(process as unknown as { binding: (name: string) => unknown }).binding = (name: string) => {
+  if (name === 'constants') return { fs: fsConstants };
+  throw new Error(`process.binding('${name}') is not available in the sandbox`);
+};
+
+type Py = Awaited<ReturnType<typeof import('pyodide').loadPyodide>>;
+
+async function load(): Promise<{ py: Py; fromSnapshot: boolean; loadMs: number }> {
+  const started = performance.now();
+  const { loadPyodide } = (await import(pathToFileURL(`${init.indexURL}pyodide.mjs`).href)) as typeof import('pyodide');
+  const snapshot = init.mode === 'serve' && init.snapshotPath ? readFileSync(init.snapshotPath) : undefined;
+  const py = await loadPyodide({
+    indexURL: init.indexURL,
+    jsglobals: {}, // `import js` gives an empty object, not this thread's globalThis
+    env: { HOME: '/home/pyodide' },
+    stdout: () => {},
+    stderr: () => {},
+    ...(init.mode === 'build-snapshot' ? { _makeSnapshot: true } : {}),
+    ...(snapshot ? { _loadSnapshot: snapshot } : {}),
+  });
+  if (!snapshot) installPrelude(py);
+  return { py, fromSnapshot: Boolean(snapshot), loadMs: performance.now() - started };
+}
+
+function installPrelude(py: Py): void {
+  const source = readFileSync(new URL('./prelude.py', import.meta.url), 'utf8');
+  py.globals.set('_cir_source', source);
+  py.runPython(
+    [
+      'import sys as _s, types as _t',
+      "_m = _t.ModuleType('_cir')",
+      "exec(compile(_cir_source, '<cir>', 'exec'), _m.__dict__)",
+      "_s.modules['_cir'] = _m",
+      'del _s, _t, _m, _cir_source',
+    ].join('\n'),
+  );
+}
+
+let callSeq = 0;
+
+/** Python -> host: blocks this thread until the controller hands back the reply for this call. */
+/** Status 1 = value, 0 = host error message, -1 = the block is being interrupted. */
+function hostCall(kind: string, a: string, b: number): [number, string] {
+  const id = ++callSeq;
+  callPort.postMessage({ id, kind, a, b });
+  for (;;) {
+    const seen = Atomics.load(bell, 0);
+    for (let m = receiveMessageOnPort(callPort); m; m = receiveMessageOnPort(callPort)) {
+      const reply = m.message as { id: number; ok: boolean; value: string };
+      if (reply.id === id) return [reply.ok ? 1 : 0, reply.value];
+      // a late reply to a call abandoned by an earlier interrupt: drop it
+    }
+    if (takeInterrupt()) return [-1, ''];
+    Atomics.wait(bell, 0, seen, 1000);
+  }
+}
+
+/** time.sleep that wakes when the block is interrupted; true when it was. */
+function sleep(seconds: number): boolean {
+  const end = performance.now() + seconds * 1000;
+  for (;;) {
+    if (takeInterrupt()) return true;
+    const left = end - performance.now();
+    if (left <= 0) return false;
+    Atomics.wait(bell, 0, Atomics.load(bell, 0), Math.min(left, 1000));
+  }
+}
+
+function takeInterrupt(): boolean {
+  return Atomics.exchange(interrupt, 0, 0) !== 0;
+}
+
+async function main(): Promise<void> {
+  const { py, fromSnapshot, loadMs } = await load();
+  if (init.mode === 'build-snapshot') {
+    const bytes = py.makeMemorySnapshot();
+    post({ t: 'snapshot', bytes }, [bytes.buffer as ArrayBuffer]);
+    return;
+  }
+  py.setInterruptBuffer(interrupt);
+  py.registerJsModule('_cir_host', {
+    call: hostCall,
+    sleep,
+  });
+  const cir = py.pyimport('_cir') as unknown as { run_block: (code: string) => string };
+  const runBlock = cir.run_block;
+
+  port.on('message', (msg: ControllerToWorker) => {
+    if (msg.t !== 'run') return;
+    Atomics.store(interrupt, 0, 0);
+    let result: WorkerToController;
+    try {
+      const [output, error, kind] = JSON.parse(runBlock(msg.code)) as [string, string | null, 'interrupt' | 'memory' | null];
+      result = { t: 'result', runId: msg.runId, output, error, kind };
+    } catch (e) {
+      // The harness itself failed (an interrupt that landed outside the user's code, or a
+      // fatal error of the runtime). A fatal error leaves pyodide unusable: give the process up.
+      const message = e instanceof Error ? e.message : String(e);
+      if (/KeyboardInterrupt/.test(message)) {
+        result = { t: 'result', runId: msg.runId, output: '', error: null, kind: 'interrupt' };
+      } else {
+        post({ t: 'fatal', message: message.slice(0, 2000) });
+        return;
+      }
+    }
+    post(result);
+  });
+  post({ t: 'ready', fromSnapshot, loadMs });
+}
+
+main().catch((e: unknown) => {
+  post({ t: 'fatal', message: (e instanceof Error ? e.stack ?? e.message : String(e)).slice(0, 2000) });
+});

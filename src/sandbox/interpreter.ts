@@ -1,0 +1,277 @@
+// The host's handle on one interpreter process: start, run a block with a deadline, relay tool
+// calls, interrupt, and kill when interruption does not work. Everything the child says is
+// checked here, because the child runs hostile code.
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Logger } from '../ops/log.ts';
+import { childCommand, type Launch } from './launch.ts';
+import type { ChildInit, ChildToHost, HostToChild } from './protocol.ts';
+import type { HostTools, RunResult } from './types.ts';
+
+/** After an interrupt, how long a block may take to unwind before the process is killed. */
+const INTERRUPT_GRACE_MS = 300;
+/** Tool calls one block may have in flight (Python makes one at a time; more is misbehaviour). */
+const MAX_CALLS_IN_FLIGHT = 4;
+/** Longest output and error accepted from the child (the prelude already bounds them lower). */
+const MAX_TEXT = 1024 * 1024;
+
+export interface BlockOutcome {
+  output: string;
+  error: string | null;
+  stopped: RunResult['stopped'];
+  /** The process is gone (killed or crashed): its Python state is lost. */
+  processLost: boolean;
+}
+
+export interface InterpreterOptions {
+  launch: Launch;
+  memoryMb: number;
+  indexURL: string;
+  snapshotPath: string | null;
+  logger: Logger;
+  startTimeoutMs?: number;
+  /** Aborting kills the process being started (the sandbox is closing). */
+  signal?: AbortSignal;
+}
+
+export function spawnChild(launch: Launch, init: ChildInit): ChildProcess {
+  const { command, args } = childCommand(launch, init);
+  return spawn(command, args, {
+    env: {}, // no secrets, no configuration: the child is told everything through argv
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    serialization: 'advanced',
+    detached: false,
+  });
+}
+
+/** Keeps the last few KB of a child's stderr for diagnostics. */
+export function tailStderr(child: ChildProcess): () => string {
+  let tail = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (d: string) => {
+    tail = (tail + d).slice(-4096);
+  });
+  return () => tail.trim();
+}
+
+const isObject = (m: unknown): m is Record<string, unknown> => typeof m === 'object' && m !== null;
+const text = (v: unknown): string => (typeof v === 'string' ? v.slice(0, MAX_TEXT) : '');
+
+interface ActiveRun {
+  runId: number;
+  tools: HostTools;
+  stopReason: 'timeout' | 'cancelled' | null;
+  inFlight: number;
+  finish: (o: BlockOutcome) => void;
+}
+
+export class Interpreter {
+  readonly fromSnapshot: boolean;
+  readonly loadMs: number;
+  private readonly child: ChildProcess;
+  private readonly logger: Logger;
+  private readonly stderr: () => string;
+  private exited = false;
+  private runSeq = 0;
+  private active: ActiveRun | null = null;
+  private statsWaiters: ((rss: number | null) => void)[] = [];
+  private readonly exitListeners: (() => void)[] = [];
+
+  private constructor(child: ChildProcess, ready: { fromSnapshot: boolean; loadMs: number }, logger: Logger, stderr: () => string) {
+    this.child = child;
+    this.fromSnapshot = ready.fromSnapshot;
+    this.loadMs = ready.loadMs;
+    this.logger = logger;
+    this.stderr = stderr;
+    child.on('message', (m: unknown) => this.onMessage(m));
+    child.on('exit', (code, signal) => this.onExit(code, signal));
+  }
+
+  /** Starts a process and resolves when its interpreter is ready to run code. */
+  static start(opts: InterpreterOptions): Promise<Interpreter> {
+    const init: ChildInit = { mode: 'serve', indexURL: opts.indexURL, snapshotPath: opts.snapshotPath, memoryMb: opts.memoryMb };
+    const child = spawnChild(opts.launch, init);
+    const stderr = tailStderr(child);
+    return new Promise((resolve, reject) => {
+      const fail = (why: string) => {
+        cleanup();
+        child.kill('SIGKILL');
+        reject(new Error(`interpreter failed to start: ${why}${stderr() ? `\n${stderr()}` : ''}`));
+      };
+      const timer = setTimeout(() => fail('timed out'), opts.startTimeoutMs ?? 60_000);
+      const onMessage = (m: unknown) => {
+        if (!isObject(m)) return;
+        if (m.t === 'fatal') return fail(text(m.message));
+        if (m.t !== 'ready') return;
+        cleanup();
+        resolve(new Interpreter(child, { fromSnapshot: m.fromSnapshot === true, loadMs: Number(m.loadMs) || 0 }, opts.logger, stderr));
+      };
+      const onExit = (code: number | null, signal: string | null) => fail(`exited (${signal ?? code})`);
+      const onError = (e: Error) => fail(e.message);
+      const onAbort = () => fail('the sandbox is closing');
+      if (opts.signal?.aborted) return onAbort();
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      function cleanup() {
+        clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        child.off('error', onError);
+      }
+      child.on('message', onMessage);
+      child.on('exit', onExit);
+      child.on('error', onError);
+    });
+  }
+
+  get alive(): boolean {
+    return !this.exited;
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  onceExited(listener: () => void): void {
+    if (this.exited) listener();
+    else this.exitListeners.push(listener);
+  }
+
+  /** Runs one block. Never rejects: every way a block can end is an outcome. */
+  run(code: string, opts: { timeoutMs: number; signal?: AbortSignal; tools: HostTools }): Promise<BlockOutcome> {
+    if (this.exited) return Promise.resolve({ output: '', error: null, stopped: 'crashed', processLost: true });
+    if (this.active) throw new Error('interpreter is already running a block');
+    if (opts.signal?.aborted) return Promise.resolve({ output: '', error: null, stopped: 'cancelled', processLost: false });
+    const runId = ++this.runSeq;
+    return new Promise<BlockOutcome>((resolve) => {
+      let graceTimer: NodeJS.Timeout | undefined;
+      const stop = (reason: 'timeout' | 'cancelled') => {
+        const run = this.active;
+        if (!run || run.runId !== runId || run.stopReason) return;
+        run.stopReason = reason;
+        this.send({ t: 'interrupt', runId });
+        graceTimer = setTimeout(() => {
+          this.logger.warn({ pid: this.pid, reason }, 'sandbox block did not stop when interrupted; killing its process');
+          this.kill();
+        }, INTERRUPT_GRACE_MS);
+      };
+      const deadline = setTimeout(() => stop('timeout'), opts.timeoutMs);
+      const onAbort = () => stop('cancelled');
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      this.active = {
+        runId,
+        tools: opts.tools,
+        stopReason: null,
+        inFlight: 0,
+        finish: (o) => {
+          clearTimeout(deadline);
+          clearTimeout(graceTimer);
+          opts.signal?.removeEventListener('abort', onAbort);
+          this.active = null;
+          resolve(o);
+        },
+      };
+      this.send({ t: 'run', runId, code });
+    });
+  }
+
+  /** Resident memory of the interpreter process, or null when it does not answer. */
+  stats(timeoutMs = 2000): Promise<number | null> {
+    if (this.exited) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => done(null), timeoutMs);
+      const done = (rss: number | null) => {
+        clearTimeout(timer);
+        this.statsWaiters = this.statsWaiters.filter((w) => w !== done);
+        resolve(rss);
+      };
+      this.statsWaiters.push(done);
+      this.send({ t: 'stats' });
+    });
+  }
+
+  kill(): void {
+    if (!this.exited) this.child.kill('SIGKILL');
+  }
+
+  /** Kills the process and waits until it is gone. */
+  async close(): Promise<void> {
+    if (this.exited) return;
+    const gone = new Promise<void>((r) => this.onceExited(r));
+    this.kill();
+    await gone;
+  }
+
+  private send(m: HostToChild): void {
+    if (this.exited || !this.child.connected) return;
+    try {
+      this.child.send(m);
+    } catch (e) {
+      this.logger.warn({ err: e, pid: this.pid }, 'sandbox IPC send failed');
+    }
+  }
+
+  private onMessage(m: unknown): void {
+    if (!isObject(m) || typeof m.t !== 'string') return;
+    const run = this.active;
+    switch (m.t) {
+      case 'result': {
+        if (!run || m.runId !== run.runId) return;
+        run.finish(this.outcome(run, text(m.output), typeof m.error === 'string' ? text(m.error) : null, m.kind));
+        return;
+      }
+      case 'call': {
+        if (!run || typeof m.id !== 'number') return;
+        void this.serveCall(run, m.id, m.kind === 'search' ? 'search' : 'visit', text(m.a), Number(m.b) || 5);
+        return;
+      }
+      case 'stats': {
+        const rss = typeof m.rss === 'number' ? m.rss : null;
+        for (const w of [...this.statsWaiters]) w(rss);
+        return;
+      }
+      case 'fatal':
+        this.logger.warn({ pid: this.pid, message: text(m.message).slice(0, 500) }, 'sandbox interpreter failed');
+        return; // the process exits next; onExit reports it
+    }
+  }
+
+  private outcome(run: ActiveRun, output: string, error: string | null, kind: unknown): BlockOutcome {
+    if (kind === 'memory') return { output, error: error ?? 'MemoryError', stopped: 'memory', processLost: false };
+    if (kind === 'interrupt' && run.stopReason) return { output, error: null, stopped: run.stopReason, processLost: false };
+    return { output, error, stopped: null, processLost: false };
+  }
+
+  private async serveCall(run: ActiveRun, id: number, kind: 'search' | 'visit', a: string, b: number): Promise<void> {
+    if (run.inFlight >= MAX_CALLS_IN_FLIGHT) {
+      this.send({ t: 'reply', id, ok: false, value: 'too many tool calls at once' });
+      return;
+    }
+    run.inFlight++;
+    let reply: HostToChild;
+    try {
+      const value = kind === 'search' ? await run.tools.webSearch(a, b) : await run.tools.webVisit(a);
+      reply = { t: 'reply', id, ok: true, value: String(value) };
+    } catch (e) {
+      reply = { t: 'reply', id, ok: false, value: e instanceof Error ? e.message : String(e) };
+    } finally {
+      run.inFlight--;
+    }
+    if (this.active === run && !run.stopReason) this.send(reply);
+  }
+
+  private onExit(code: number | null, signal: string | null): void {
+    this.exited = true;
+    const run = this.active;
+    if (run) {
+      const stopped = run.stopReason ?? 'crashed';
+      if (stopped === 'crashed') {
+        this.logger.warn({ pid: this.pid, code, signal, stderr: this.stderr().slice(-1000) }, 'sandbox interpreter process died during a block');
+      }
+      run.finish({ output: '', error: null, stopped, processLost: true });
+    }
+    for (const w of [...this.statsWaiters]) w(null);
+    for (const l of this.exitListeners.splice(0)) l();
+  }
+}
+
+export type { ChildToHost };

@@ -1,0 +1,100 @@
+// Memory snapshots of a started interpreter (prelude imported) cut a start from ~1.5 s to ~0.25 s.
+// A snapshot only works with the Node and pyodide versions that made it, so its file name carries
+// a hash of both and of the prelude. It is made by a child process (which runs only our code) and
+// written here by the host; interpreter processes can read it, never write it.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Logger } from '../ops/log.ts';
+import { spawnChild, tailStderr } from './interpreter.ts';
+import { preludePath, type Launch } from './launch.ts';
+
+export function defaultCacheDir(): string {
+  return join(tmpdir(), `cir-bot-sandbox-${process.getuid?.() ?? 'user'}`);
+}
+
+/** A private directory: created 0700, refused when someone else owns it or can write to it. */
+function privateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = statSync(dir);
+  const uid = process.getuid?.();
+  if (uid !== undefined && st.uid !== uid) throw new Error(`${dir} belongs to another user`);
+  if (st.mode & 0o022) throw new Error(`${dir} is writable by others`);
+}
+
+export function snapshotPathFor(cacheDir: string, indexURL: string): string {
+  const pyodideVersion = (JSON.parse(readFileSync(join(indexURL, 'package.json'), 'utf8')) as { version: string }).version;
+  const key = createHash('sha256')
+    .update([process.version, process.arch, pyodideVersion, readFileSync(preludePath, 'utf8')].join('\0'))
+    .digest('hex')
+    .slice(0, 20);
+  return join(cacheDir, `pyodide-${pyodideVersion}-node-${process.version}-${key}.snapshot`);
+}
+
+export interface SnapshotOptions {
+  cacheDir: string;
+  launch: Launch;
+  indexURL: string;
+  memoryMb: number;
+  logger: Logger;
+  timeoutMs?: number;
+}
+
+/** Returns the snapshot's path, building it first when missing; null when that is impossible. */
+export async function ensureSnapshot(opts: SnapshotOptions): Promise<string | null> {
+  try {
+    privateDir(opts.cacheDir);
+    const path = snapshotPathFor(opts.cacheDir, opts.indexURL);
+    if (existsSync(path)) return path;
+    const started = performance.now();
+    const bytes = await buildSnapshot(opts);
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, bytes, { mode: 0o600 });
+    renameSync(tmp, path);
+    opts.logger.info({ path, bytes: bytes.length, ms: Math.round(performance.now() - started) }, 'sandbox snapshot built');
+    return path;
+  } catch (e) {
+    opts.logger.warn({ err: e }, 'sandbox snapshot unavailable; interpreters start cold (~1.5 s each)');
+    return null;
+  }
+}
+
+export function discardSnapshot(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
+  }
+}
+
+function buildSnapshot(opts: SnapshotOptions): Promise<Uint8Array> {
+  const child = spawnChild(opts.launch, {
+    mode: 'build-snapshot',
+    indexURL: opts.indexURL,
+    snapshotPath: null,
+    memoryMb: Math.max(opts.memoryMb, 256),
+  });
+  const stderr = tailStderr(child);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => finish(new Error('timed out')), opts.timeoutMs ?? 120_000);
+    const finish = (err: Error | null, bytes?: Uint8Array) => {
+      clearTimeout(timer);
+      child.removeAllListeners('message');
+      child.removeAllListeners('exit');
+      child.kill('SIGKILL');
+      if (err) reject(new Error(`building the snapshot failed: ${err.message}${stderr() ? `\n${stderr()}` : ''}`));
+      else resolve(bytes!);
+    };
+    child.on('message', (m: unknown) => {
+      const msg = m as { t?: unknown; bytes?: unknown; message?: unknown };
+      if (msg?.t === 'fatal') finish(new Error(String(msg.message)));
+      if (msg?.t !== 'snapshot') return;
+      const bytes = msg.bytes;
+      if (!(bytes instanceof Uint8Array) || bytes.length < 1 << 20) finish(new Error('malformed snapshot'));
+      else finish(null, bytes);
+    });
+    child.on('exit', (code, signal) => finish(new Error(`process exited (${signal ?? code})`)));
+    child.on('error', (e) => finish(e));
+  });
+}

@@ -1,0 +1,455 @@
+// Readable text of an HTML page. Scores blocks of text by length, commas, link density and
+// class/id hints, takes the best subtree plus related siblings, cleans it, renders it as text.
+// Runs directly on the htmlparser2 tree (a few linear passes) for speed.
+import { parseDocument } from 'htmlparser2';
+import {
+  type AnyNode,
+  type Element,
+  BLOCK_TAGS,
+  collapsedLength,
+  countCommas,
+  findAll,
+  findFirst,
+  isElement,
+  isText,
+  textOf,
+} from './dom.ts';
+import { SHARE, UNLIKELY, MAYBE, UNLIKELY_ROLES, classWeight, isHidden, matchString } from './hints.ts';
+import { renderText } from './render.ts';
+
+export interface Readable {
+  title: string;
+  text: string;
+}
+
+interface Flags {
+  stripUnlikely: boolean;
+  weightClasses: boolean;
+  cleanConditionally: boolean;
+}
+
+const DROP = new Set(['script', 'style', 'noscript', 'template', 'svg', 'iframe', 'object', 'embed', 'canvas',
+  'input', 'button', 'select', 'textarea', 'link', 'meta', 'nav', 'footer', 'aside', 'head', 'dialog', 'menu']);
+const PARAGRAPH_TAGS = new Set(['p', 'pre', 'td', 'h2', 'h3', 'h4', 'h5', 'h6']);
+/** Inline runs inside these containers are treated as paragraphs of their own. */
+const CONTAINER_TAGS = new Set(['div', 'section', 'article', 'main', 'center', 'body', 'blockquote', 'form', 'span', 'font']);
+const MIN_PARAGRAPH = 25;
+const CHAR_THRESHOLD = 500;
+
+interface Stats {
+  text: number;
+  link: number;
+  commas: number;
+}
+
+/** Per-attempt working state. */
+class Page {
+  readonly stats = new Map<Element, Stats>();
+  readonly scores = new Map<Element, number>();
+  readonly flags: Flags;
+  constructor(flags: Flags) {
+    this.flags = flags;
+  }
+
+  /** Removes hidden, non-content and (optionally) unlikely blocks. */
+  prune(n: Element, inTable: boolean, inCode: boolean): void {
+    const kids = n.children;
+    for (let i = kids.length - 1; i >= 0; i--) {
+      const c = kids[i];
+      if (!isElement(c)) {
+        if (c.type === 'comment' || c.type === 'directive') kids.splice(i, 1);
+        continue;
+      }
+      if (this.shouldDrop(c, inTable, inCode)) {
+        kids.splice(i, 1);
+        c.parent = null;
+        continue;
+      }
+      this.prune(c, inTable || c.name === 'table', inCode || c.name === 'code' || c.name === 'pre');
+    }
+  }
+
+  private shouldDrop(e: Element, inTable: boolean, inCode: boolean): boolean {
+    const tag = e.name;
+    if (DROP.has(tag)) return true;
+    if (isHidden(e)) return true;
+    const role = e.attribs.role;
+    if (role && UNLIKELY_ROLES.has(role)) return true;
+    if (!this.flags.stripUnlikely || inTable || inCode || tag === 'body' || tag === 'a' || tag === 'html') return false;
+    if (tag === 'article' || tag === 'main') return false;
+    const m = matchString(e);
+    return m !== '' && UNLIKELY.test(m) && !MAYBE.test(m);
+  }
+
+  /** Bottom-up text/link/comma counts for every element. */
+  measure(n: Element, inLink: boolean): Stats {
+    const s: Stats = { text: 0, link: 0, commas: 0 };
+    const link = inLink || n.name === 'a';
+    for (const c of n.children) {
+      if (isText(c)) {
+        const len = collapsedLength(c.data);
+        if (len) {
+          s.text += len + 1;
+          if (link) s.link += len + 1;
+          s.commas += countCommas(c.data);
+        }
+      } else if (isElement(c)) {
+        const cs = this.measure(c, link);
+        s.text += cs.text;
+        s.link += cs.link;
+        s.commas += cs.commas;
+      }
+    }
+    this.stats.set(n, s);
+    return s;
+  }
+
+  stat(e: Element): Stats {
+    return this.stats.get(e) ?? { text: 0, link: 0, commas: 0 };
+  }
+
+  linkDensity(e: Element): number {
+    const s = this.stat(e);
+    return s.text ? s.link / s.text : 0;
+  }
+
+  weight(e: Element): number {
+    return this.flags.weightClasses ? classWeight(e) : 0;
+  }
+
+  private initScore(e: Element): number {
+    let base = 0;
+    switch (e.name) {
+      case 'div': base = 5; break;
+      case 'pre': case 'td': case 'blockquote': base = 3; break;
+      case 'address': case 'ol': case 'ul': case 'dl': case 'dd': case 'dt': case 'li': case 'form': base = -3; break;
+      case 'h1': case 'h2': case 'h3': case 'h4': case 'h5': case 'h6': case 'th': base = -5; break;
+    }
+    return base + this.weight(e);
+  }
+
+  /** Credits a paragraph of `len` chars and `commas` commas to `from` and its ancestors. */
+  private credit(from: Element | null, len: number, commas: number): void {
+    const score = 1 + commas + Math.min(Math.floor(len / 100), 3);
+    let e = from;
+    for (let level = 0; e && level < 5; level++) {
+      if (e.type === 'tag' && e.name !== 'html') {
+        let cur = this.scores.get(e);
+        if (cur === undefined) cur = this.initScore(e);
+        const div = level === 0 ? 1 : level === 1 ? 2 : level * 3;
+        this.scores.set(e, cur + score / div);
+      }
+      e = e.parent && isElement(e.parent) ? e.parent : null;
+    }
+  }
+
+  /** Finds paragraphs and credits their ancestors. */
+  score(n: Element): void {
+    const tag = n.name;
+    if (PARAGRAPH_TAGS.has(tag)) {
+      const s = this.stat(n);
+      if (s.text >= MIN_PARAGRAPH) this.credit(n.parent as Element | null, s.text, s.commas);
+      // still look inside: a td or section can hold real paragraphs
+      if (tag === 'p' || tag === 'pre' || tag[0] === 'h') return;
+    } else if (CONTAINER_TAGS.has(tag)) {
+      this.scoreInlineRuns(n);
+    }
+    for (const c of n.children) if (isElement(c)) this.score(c);
+  }
+
+  /** Runs of inline content directly in a container (split by blocks and double <br>). */
+  private scoreInlineRuns(n: Element): void {
+    const runs: { len: number; commas: number }[] = [];
+    let len = 0;
+    let commas = 0;
+    let brs = 0;
+    let hasBlock = false;
+    const flush = () => {
+      if (len >= MIN_PARAGRAPH) runs.push({ len, commas });
+      len = 0;
+      commas = 0;
+    };
+    for (const c of n.children) {
+      if (isText(c)) {
+        const l = collapsedLength(c.data);
+        if (l) {
+          len += l + 1;
+          commas += countCommas(c.data);
+          brs = 0;
+        }
+      } else if (isElement(c)) {
+        if (c.name === 'br') {
+          if (++brs >= 2) flush();
+        } else if (BLOCK_TAGS.has(c.name)) {
+          hasBlock = true;
+          brs = 0;
+          flush();
+        } else {
+          const s = this.stat(c);
+          len += s.text;
+          commas += s.commas;
+          if (s.text) brs = 0;
+        }
+      }
+    }
+    flush();
+    if (runs.length === 0) return;
+    if (runs.length === 1 && !hasBlock) {
+      // the whole container reads as one paragraph
+      if (this.linkDensity(n) < 0.5 || n.name !== 'div') this.credit(n.parent as Element | null, runs[0].len, runs[0].commas);
+      return;
+    }
+    for (const r of runs) this.credit(n, r.len, r.commas);
+  }
+
+  /** The best-scoring candidate after link-density scaling. */
+  top(): Element | null {
+    let best: Element | null = null;
+    let bestScore = -Infinity;
+    const finals: [Element, number][] = [];
+    for (const [e, s] of this.scores) {
+      const f = s * (1 - this.linkDensity(e));
+      this.scores.set(e, f);
+      finals.push([e, f]);
+      if (f > bestScore) {
+        bestScore = f;
+        best = e;
+      }
+    }
+    if (!best) return null;
+    // If several strong candidates sit under one ancestor, the ancestor is the article.
+    finals.sort((a, b) => b[1] - a[1]);
+    const strong = finals.slice(1, 5).filter(([, s]) => s / bestScore >= 0.75).map(([e]) => e);
+    if (strong.length >= 3) {
+      let anc = best.parent as Element | null;
+      while (anc && anc.name !== 'body' && anc.type === 'tag') {
+        const inside = strong.filter((e) => contains(anc as Element, e)).length;
+        if (inside >= 3) {
+          best = anc;
+          break;
+        }
+        anc = anc.parent as Element | null;
+      }
+    }
+    // An ancestor that scores higher than the candidate (from paragraphs around it) is the article.
+    let last = this.scores.get(best) ?? bestScore;
+    const floor = last / 3;
+    for (let anc = best.parent as Element | null; anc && anc.type === 'tag' && anc.name !== 'body'; anc = anc.parent as Element | null) {
+      const s = this.scores.get(anc);
+      if (s === undefined) continue;
+      if (s < floor) break;
+      if (s > last) {
+        best = anc;
+        break;
+      }
+      last = s;
+    }
+    // A candidate that is the only element child of its parent: the parent holds the same content.
+    while (best.parent && isElement(best.parent) && best.parent.name !== 'body' && best.parent.name !== 'html') {
+      const els = best.parent.children.filter(isElement);
+      if (els.length !== 1) break;
+      best = best.parent;
+    }
+    return best;
+  }
+
+  /** Siblings of the top candidate that look like part of the same article. */
+  gather(top: Element): Element[] {
+    const parent = top.parent;
+    if (!parent || !isElement(parent)) return [top];
+    const topScore = this.scores.get(top) ?? 0;
+    const threshold = Math.max(10, topScore * 0.2);
+    const topClass = top.attribs.class ?? '';
+    const out: Element[] = [];
+    for (const s of parent.children) {
+      if (!isElement(s)) continue;
+      if (s === top) {
+        out.push(s);
+        continue;
+      }
+      let bonus = 0;
+      if (topClass !== '' && s.attribs.class === topClass) bonus += topScore * 0.2;
+      const sc = this.scores.get(s);
+      if (sc !== undefined && sc + bonus >= threshold) {
+        out.push(s);
+        continue;
+      }
+      if (s.name === 'p' || (s.name === 'div' && !hasBlockChild(s))) {
+        const st = this.stat(s);
+        const ld = this.linkDensity(s);
+        if (st.text > 80 && ld < 0.25) out.push(s);
+        else if (st.text > 0 && st.text <= 80 && ld === 0 && /\.( |$)/.test(textOf(s))) out.push(s);
+      }
+    }
+    return out;
+  }
+
+  /** Removes link lists, widgets and media boxes left inside the chosen content. */
+  clean(root: Element, title: string): void {
+    this.cleanNode(root, false, title);
+  }
+
+  private cleanNode(n: Element, inDataTable: boolean, title: string): void {
+    const kids = n.children;
+    for (let i = kids.length - 1; i >= 0; i--) {
+      const c = kids[i];
+      if (!isElement(c)) continue;
+      const dataTable = inDataTable || (c.name === 'table' && isDataTable(c));
+      this.cleanNode(c, dataTable, title);
+      if (this.shouldRemove(c, inDataTable, dataTable, title)) {
+        kids.splice(i, 1);
+        c.parent = null;
+      }
+    }
+  }
+
+  private shouldRemove(e: Element, inDataTable: boolean, isData: boolean, title: string): boolean {
+    const tag = e.name;
+    if (tag === 'h1' || tag === 'h2') {
+      if (this.weight(e) < 0) return true;
+      if (title && similar(textOf(e), title)) return true;
+      return false;
+    }
+    const m = matchString(e);
+    if (m && SHARE.test(m) && this.stat(e).text < 500 && this.flags.stripUnlikely) return true;
+    if (!this.flags.cleanConditionally) return false;
+    if (tag !== 'div' && tag !== 'ul' && tag !== 'ol' && tag !== 'table' && tag !== 'form' && tag !== 'fieldset' && tag !== 'section') return false;
+    if (isData || inDataTable) return false;
+    if (hasAncestor(e, 'code') || hasAncestor(e, 'pre')) return false;
+    const weight = this.weight(e);
+    if (weight < 0) return true;
+    const text = textOf(e);
+    if (countCommas(text) >= 10) return false;
+    const counts = countTags(e);
+    const p = counts.p;
+    const img = counts.img;
+    const li = counts.li;
+    const isList = tag === 'ul' || tag === 'ol' || counts.listText > 0.9 * collapsedLength(text);
+    const ld = this.linkDensity(e);
+    const len = collapsedLength(text);
+    const headingDensity = len ? counts.headingText / len : 0;
+    if (img > 1 && p / img < 0.5 && !hasAncestor(e, 'figure')) return true;
+    if (!isList && li > p) return true;
+    if (counts.input > Math.floor(p / 3)) return true;
+    if (!isList && headingDensity < 0.9 && len < 25 && (img === 0 || img > 2) && ld > 0) return true;
+    if (!isList && weight < 25 && ld > 0.2) return true;
+    if (weight >= 25 && ld > 0.5) return true;
+    if ((counts.embed === 1 && len < 75) || counts.embed > 1) return true;
+    if (img === 0 && len === 0) return true;
+    return false;
+  }
+}
+
+function hasBlockChild(e: Element): boolean {
+  return e.children.some((c) => isElement(c) && BLOCK_TAGS.has(c.name) && c.name !== 'br');
+}
+
+function contains(anc: Element, e: AnyNode): boolean {
+  for (let p = e.parent; p; p = p.parent) if (p === anc) return true;
+  return false;
+}
+
+function hasAncestor(e: Element, tag: string): boolean {
+  for (let p = e.parent; p; p = p.parent) if (isElement(p) && p.name === tag) return true;
+  return false;
+}
+
+function countTags(e: Element) {
+  const c = { p: 0, img: 0, li: 0, input: 0, embed: 0, headingText: 0, listText: 0 };
+  const walk = (n: Element) => {
+    for (const k of n.children) {
+      if (!isElement(k)) continue;
+      switch (k.name) {
+        case 'p': c.p++; break;
+        case 'img': c.img++; break;
+        case 'li': c.li++; break;
+        case 'input': c.input++; break;
+        case 'embed': case 'object': case 'iframe': case 'video': c.embed++; break;
+        case 'h1': case 'h2': case 'h3': case 'h4': case 'h5': case 'h6': c.headingText += collapsedLength(textOf(k)); break;
+        case 'ul': case 'ol': c.listText += collapsedLength(textOf(k)); break;
+      }
+      walk(k);
+    }
+  };
+  walk(e);
+  return c;
+}
+
+function isDataTable(t: Element): boolean {
+  if (t.attribs.role === 'presentation' || t.attribs.datatable === '0') return false;
+  if (t.attribs.summary) return true;
+  if (findFirst(t, (e) => e !== t && e.name === 'table')) return false;
+  if (findFirst(t, (e) => e.name === 'caption' || e.name === 'th' || e.name === 'thead' || e.name === 'tfoot' || e.name === 'colgroup')) return true;
+  const rows = findAll(t, (e) => e.name === 'tr');
+  let cols = 0;
+  for (const r of rows) cols = Math.max(cols, r.children.filter((c) => isElement(c) && (c.name === 'td' || c.name === 'th')).length);
+  if (rows.length >= 10 || cols > 4) return true;
+  return rows.length * cols > 10;
+}
+
+function words(s: string): string[] {
+  return s.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+}
+
+/** True when a heading says the same thing as the title. */
+function similar(a: string, b: string): boolean {
+  const wa = words(a);
+  const wb = new Set(words(b));
+  if (wa.length === 0 || wb.size === 0) return false;
+  const shared = wa.filter((w) => wb.has(w)).length;
+  return shared / Math.max(wa.length, wb.size) >= 0.75;
+}
+
+function findTitle(doc: AnyNode): string {
+  const meta = findFirst(doc, (e) => e.name === 'meta' && /^(og:title|twitter:title)$/i.test(e.attribs.property ?? e.attribs.name ?? ''));
+  const og = meta?.attribs.content?.trim();
+  if (og) return og.replace(/\s+/g, ' ');
+  const t = findFirst(doc, (e) => e.name === 'title');
+  const title = t ? textOf(t).replace(/\s+/g, ' ').trim() : '';
+  if (title) return title;
+  const h1 = findFirst(doc, (e) => e.name === 'h1');
+  return h1 ? textOf(h1).replace(/\s+/g, ' ').trim() : '';
+}
+
+function attempt(html: string, flags: Flags): Readable & { length: number } {
+  const doc = parseDocument(html);
+  const title = findTitle(doc);
+  const body = findFirst(doc, (e) => e.name === 'body') ?? findFirst(doc, (e) => e.name === 'html');
+  if (!body) {
+    const text = renderText(doc.children);
+    return { title, text, length: text.length };
+  }
+  const page = new Page(flags);
+  page.prune(body, false, false);
+  page.measure(body, false);
+  page.score(body);
+  const top = page.top();
+  if (process.env.EXTRACT_DEBUG) console.error("top:", top?.name, top?.attribs.class, top?.attribs.id, page.scores.get(top!), top?.parent && (top.parent as Element).name, (top?.parent as Element)?.attribs?.class);
+  let nodes: Element[];
+  if (!top || top.name === 'body' || top.name === 'html') {
+    nodes = [body];
+  } else {
+    nodes = page.gather(top);
+  }
+  for (const n of nodes) page.clean(n, title);
+  // clean() may have removed a whole node's content; keep what is still attached.
+  const text = renderText(nodes.filter((n) => n === body || n.parent));
+  return { title, text, length: text.length };
+}
+
+/** Title and readable plain text of an HTML page. `baseUrl` is accepted for future link handling. */
+export function extractReadable(html: string, _baseUrl?: string): Readable {
+  const order: Flags[] = [
+    { stripUnlikely: true, weightClasses: true, cleanConditionally: true },
+    { stripUnlikely: false, weightClasses: true, cleanConditionally: true },
+    { stripUnlikely: false, weightClasses: false, cleanConditionally: true },
+    { stripUnlikely: false, weightClasses: false, cleanConditionally: false },
+  ];
+  let best: (Readable & { length: number }) | null = null;
+  for (const flags of order) {
+    const r = attempt(html, flags);
+    if (r.length >= CHAR_THRESHOLD) return { title: r.title, text: r.text };
+    if (!best || r.length > best.length) best = r;
+  }
+  return { title: best!.title, text: best!.text };
+}

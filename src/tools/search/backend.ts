@@ -1,0 +1,34 @@
+// What one search backend must say: how to ask (an HTTP request) and how to read the answer.
+// Adding a provider = one small file exporting a Backend.
+import type { SearchResult } from '../types.ts';
+
+export interface BackendRequest {
+  url: string;
+  method: 'GET' | 'POST';
+  headers: Record<string, string>;
+  body?: string;
+}
+
+export interface Backend {
+  readonly name: string;
+  /** `count` may exceed what the caller wants (deny-list filtering eats some results). */
+  request(query: string, count: number): BackendRequest;
+  /** Parses the backend's JSON answer; throws on a shape it does not recognise. */
+  parse(json: unknown): SearchResult[];
+}
+
+/** Plain text of a snippet that may carry HTML tags or entities (some backends highlight terms). */
+export function plain(s: unknown): string {
+  if (typeof s !== 'string') return '';
+  return s
+    .replace(/<[^>]*>/g, '')
+    .replace(/&(amp|lt|gt|quot|#39|#x27|apos|nbsp);/g, (_m, e: string) =>
+      ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'", '#x27': "'", apos: "'", nbsp: ' ' })[e] ?? '',
+    )
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+export function asArray(v: unknown): Record<string, unknown>[] {
+  return Array.isArray(v) ? (v.filter((x) => x && typeof x === 'object') as Record<string, unknown>[]) : [];
+}

@@ -1,0 +1,47 @@
+// Composes the research engine from the validated configuration: sandbox, web tools, model client.
+// Only main.ts and the CLIs call this.
+import { resolve } from 'node:path';
+import type { Env } from '../config.ts';
+import { createEngine } from '../engine/index.ts';
+import type { ResearchEngine } from '../engine/events.ts';
+import type { Logger } from '../ops/log.ts';
+import { formatSearchResults, formatVisitError, formatVisitedPage } from '../tools/index.ts';
+import { buildSandbox } from './sandbox.ts';
+import { buildSearch, buildVisitor } from './tools.ts';
+
+export async function buildEngine(env: Env, logger: Logger): Promise<{ engine: ResearchEngine; close(): Promise<void> }> {
+  const search = buildSearch(env);
+  const visitor = buildVisitor(env);
+  const sandbox = await buildSandbox(env, logger);
+  const engine = createEngine({
+    llm: {
+      baseUrl: env.CIR_LLM_BASE_URL,
+      model: env.CIR_LLM_MODEL,
+      apiKey: env.CIR_LLM_API_KEY,
+      temperature: env.CIR_LLM_TEMPERATURE,
+      topP: env.CIR_LLM_TOP_P,
+      topK: env.CIR_LLM_TOP_K,
+      maxTokens: env.CIR_LLM_MAX_TOKENS,
+      contextTokens: env.CIR_LLM_CONTEXT_TOKENS,
+      timeoutMs: env.CIR_LLM_TIMEOUT_MS,
+    },
+    promptsDir: resolve(env.CIR_PROMPTS_DIR),
+    maxSteps: env.CIR_MAX_STEPS,
+    stepTimeoutMs: env.CIR_STEP_TIMEOUT_MS,
+    observationTokens: env.CIR_OBSERVATION_TOKENS,
+    sandbox,
+    search,
+    visitor,
+    formatSearch: formatSearchResults,
+    formatVisit: formatVisitedPage,
+    formatVisitError,
+    report: env.CIR_REPORT,
+    logger: logger.child({ component: 'engine' }),
+  });
+  return {
+    engine,
+    async close() {
+      await Promise.allSettled([sandbox.close(), visitor.close()]);
+    },
+  };
+}

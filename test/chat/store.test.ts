@@ -1,0 +1,125 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { createChatService } from '../../src/chat/service.ts';
+import { migrate, MIGRATIONS, openSessionStore } from '../../src/chat/store.ts';
+import type { ThreadView } from '../../src/chat/types.ts';
+import { GatedEngine, InstantEngine, limits, RecordingSurface, request } from './helpers.ts';
+
+const tempDir = () => mkdtempSync(join(tmpdir(), 'cir-chat-'));
+
+test('a database written by schema v1 opens in the current version and keeps its data', () => {
+  const dir = tempDir();
+  try {
+    const old = new DatabaseSync(join(dir, 'sessions.db'));
+    assert.equal(migrate(old, 1), 1);
+    old
+      .prepare(
+        `INSERT INTO sessions (id, platform, workspace_id, channel_id, thread_id, user_id, question, status, created_at, answer)
+         VALUES ('s1', 'slack', 'T1', 'C1', '1.2', 'U1', 'old question', 'done', 1000, 'old answer')`,
+      )
+      .run();
+    old.close();
+
+    const store = openSessionStore(dir);
+    assert.equal(store.schemaVersion(), MIGRATIONS.length);
+    assert.ok(MIGRATIONS.length >= 2);
+    const rec = store.getSession('s1')!;
+    assert.equal(rec.question, 'old question');
+    assert.equal(rec.steps, null, 'column added by v2 reads as null');
+    store.recordFeedback('s1', 'U2', 'up', 2000); // table added by v2
+    assert.deepEqual(store.feedback('s1'), [{ userId: 'U2', value: 'up' }]);
+    store.close();
+    // Opening again does not re-run migrations.
+    const again = openSessionStore(dir);
+    assert.equal(again.schemaVersion(), MIGRATIONS.length);
+    assert.equal(again.getSession('s1')!.answer, 'old answer');
+    again.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a database from a newer version is refused rather than damaged', () => {
+  const db = new DatabaseSync(':memory:');
+  migrate(db);
+  db.prepare('UPDATE schema_version SET version = ?').run(MIGRATIONS.length + 1);
+  assert.throws(() => migrate(db), /newer than this program/);
+  db.close();
+});
+
+test('seen event ids are pruned by age', () => {
+  const store = openSessionStore(':memory:');
+  assert.equal(store.markEventSeen('slack', 'a', 1000), true);
+  assert.equal(store.markEventSeen('slack', 'b', 5000), true);
+  assert.equal(store.pruneSeenEvents(2000), 1);
+  assert.equal(store.markEventSeen('slack', 'a', 6000), true, 'pruned id counts as new again');
+  assert.equal(store.markEventSeen('slack', 'b', 6000), false);
+  store.close();
+});
+
+test('sessions left running by a dead process are marked interrupted and their threads told', async () => {
+  const dir = tempDir();
+  try {
+    // Process 1: one session running, one queued behind it; then it "dies" (no shutdown).
+    const store1 = openSessionStore(dir);
+    const engine = new GatedEngine();
+    const chat1 = createChatService({ engine, store: store1, limits: limits({ maxConcurrent: 1 }) });
+    const a = await chat1.submit(request('U1', 't1', 'running question'), new RecordingSurface(), { minIntervalMs: 0 });
+    const b = await chat1.submit(request('U2', 't2', 'queued question'), new RecordingSurface(), { minIntervalMs: 0 });
+    while (engine.started.length < 1) await new Promise((r) => setTimeout(r, 2));
+    assert.ok(a.accepted && b.accepted);
+
+    // Process 2 opens the same file.
+    const store2 = openSessionStore(dir);
+    const chat2 = createChatService({ engine: new InstantEngine(), store: store2, limits: limits() });
+    const told: ThreadView[] = [];
+    const n = await chat2.recoverInterrupted(async (v) => {
+      told.push(v);
+    });
+    assert.equal(n, 2);
+    const byId = new Map(told.map((v) => [v.sessionId, v]));
+    const ra = byId.get(a.sessionId)!;
+    assert.equal(ra.status.state, 'interrupted');
+    assert.equal(ra.question, 'running question');
+    assert.equal(ra.steps[0].code, 'print(1)', 'the steps done so far are shown');
+    assert.deepEqual(ra.ref, { platform: 'slack', workspaceId: 'T1', channelId: 'C1', threadId: 't1' });
+    assert.equal(byId.get(b.sessionId)!.status.state, 'interrupted');
+    assert.equal(store2.getSession(a.sessionId)!.status, 'interrupted');
+    assert.equal(await chat2.recoverInterrupted(async () => {}), 0, 'told once');
+    // The user can retry in the same thread.
+    const retry = await chat2.submit(request('U1', 't1', 'running question'), new RecordingSurface(), { minIntervalMs: 0 });
+    assert.ok(retry.accepted);
+    await chat2.idle();
+    assert.equal(chat2.view(a.sessionId)!.status.state, 'interrupted');
+    await chat1.cancelSession(a.sessionId, 'test'); // let process 1's engine end
+    store1.close();
+    store2.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('quotas survive a restart: questions asked before it still count', async () => {
+  const dir = tempDir();
+  try {
+    let now = 1_000_000;
+    const store1 = openSessionStore(dir);
+    const chat1 = createChatService({ engine: new InstantEngine(), store: store1, limits: limits({ userQuota: 2 }), now: () => now });
+    await chat1.submit(request('U1', 't1'), new RecordingSurface(), { minIntervalMs: 0 });
+    await chat1.submit(request('U1', 't2'), new RecordingSurface(), { minIntervalMs: 0 });
+    await chat1.idle();
+    store1.close();
+    now += 1000;
+    const store2 = openSessionStore(dir);
+    const chat2 = createChatService({ engine: new InstantEngine(), store: store2, limits: limits({ userQuota: 2 }), now: () => now });
+    const o = await chat2.submit(request('U1', 't3'), new RecordingSurface());
+    assert.ok(!o.accepted && o.reason === 'quota' && o.retryAt === 1_000_000 + 3_600_000);
+    store2.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

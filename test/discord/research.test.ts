@@ -1,0 +1,131 @@
+// /research and mentions end to end: fake Discord (REST + gateway) <-> real adapter <-> real chat
+// service <-> scripted engine.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { botMessages, latch, ScriptedEngine, startRig, waitForBotText } from './helpers.ts';
+
+const citations = [
+  { n: 1, url: 'https://example.org/a', title: 'Alpha page', verified: true, status: 'read' as const },
+  { n: 2, url: 'https://example.org/b', title: 'Beta [results]', verified: false, status: 'seen' as const },
+];
+
+function engine() {
+  return new ScriptedEngine({
+    steps: [
+      { code: 'print(web_search("alpha"))', output: 'result 1: https://example.org/a', tools: [{ name: 'web_search', arg: 'alpha' }] },
+      { code: 'print(web_visit("https://example.org/a"))', output: 'Alpha is the first letter.', tools: [{ name: 'web_visit', arg: 'https://example.org/a' }] },
+    ],
+    answer: 'Alpha is first [1]. Beta follows [2].',
+    citations,
+  });
+}
+
+test('/research: ack, thread on the reply, steps, answer with sources, trace, buttons', async () => {
+  const rig = await startRig({ engine: engine() });
+  const { fake } = rig;
+  try {
+    const it = fake.slashCommand({ question: 'What is alpha?' });
+    const callback = await fake.waitFor(() => fake.requests.find((r) => r.path.startsWith(`/interactions/${it.id}/`)), 'ack');
+    assert.equal(callback.body.type, 4, 'acknowledged with a channel message (the thread starter)');
+    assert.match(callback.body.data.content, /What is alpha\?/);
+
+    const starter = fake.channelMessages(fake.channelId).find((m) => m.webhook_id)!;
+    const threadId = await fake.waitFor(() => fake.threadFor(starter.id), 'thread on the reply');
+    const trace = await fake.waitFor(() => botMessages(fake, threadId).find((m) => m.attachments.length), 'trace upload', 20000);
+    assert.match(trace.attachments[0].filename, /\.(md|txt)$/);
+    const upload = fake.requests.find((r) => r.files.length)!;
+    assert.ok(upload.files[0].content.includes('Alpha'), 'the trace file holds the session');
+    assert.equal(upload.auth, `Bot ${fake.token}`);
+
+    const msgs = botMessages(fake, threadId);
+    const status = msgs[0];
+    assert.match(status.content, /✅ \*\*Done\*\*/);
+    assert.match(status.content, /```py\nprint\(web_search\("alpha"\)\)\n```/);
+    assert.deepEqual(status.components, [], 'the Stop button is gone when done');
+    const answer = msgs.find((m) => m.content.includes('Alpha is first'))!;
+    assert.ok(answer.content.startsWith(`<@${fake.user.id}>`), 'the asker is mentioned');
+    assert.deepEqual(answer.allowed_mentions_sent.users, [fake.user.id]);
+    assert.match(answer.content, /\[Alpha page\]\(<https:\/\/example\.org\/a>\) · example\.org · \*read\*/);
+    assert.match(answer.content, /only seen in search results/);
+    assert.ok(answer.flags & 4, 'embeds suppressed');
+    const fb = answer.components[0].components.map((b: { custom_id: string }) => b.custom_id);
+    assert.ok(fb[0].startsWith('cir:fb:up:'));
+
+    // While running, the status message had a Stop button (seen in the recorded edits/posts).
+    const stopSeen = fake.requests.some((r) => r.path.startsWith(`/channels/${threadId}/messages`) && JSON.stringify(r.body ?? {}).includes('cir:stop:'));
+    assert.ok(stopSeen, 'a Stop button was shown while running');
+    // Progress went through the bot token only; the interaction token was used once (the ack).
+    const webhookCalls = fake.requests.filter((r) => r.path.startsWith('/webhooks/'));
+    assert.equal(webhookCalls.length, 0);
+    for (const r of fake.requests.filter((r) => r.path.startsWith(`/channels/${threadId}`))) assert.equal(r.auth, `Bot ${fake.token}`);
+
+    // Feedback button.
+    const click = fake.clickButton({ messageId: answer.id, customId: fb[0] });
+    const reply = await fake.waitFor(() => fake.requests.find((r) => r.path.startsWith(`/interactions/${click.id}/`)), 'feedback ack');
+    assert.match(reply.body.data.content, /Thanks/);
+    assert.equal(reply.body.data.flags & 64, 64, 'ephemeral');
+  } finally {
+    await rig.close();
+  }
+});
+
+test('mention in a channel opens a thread on the message; own echoes and role/everyone mentions are ignored', async () => {
+  const eng = engine();
+  const rig = await startRig({ engine: eng });
+  const { fake } = rig;
+  try {
+    fake.userMessage({ content: `<@&${'1457473602180878604'}> AI Still there?`, mentionRoles: ['1457473602180878604'] });
+    fake.userMessage({ content: '@everyone look', mentionEveryone: true });
+    const other = { ...fake.user, id: '1033044521375760001', username: 'otherbot', bot: true };
+    fake.userMessage({ content: `<@${fake.applicationId}> bots talk`, mentionBot: true, author: other });
+    const msg = fake.userMessage({ content: `<@${fake.applicationId}> What is alpha?`, mentionBot: true });
+    const threadId = await fake.waitFor(() => fake.threadFor(msg.id), 'thread on the mention');
+    await waitForBotText(fake, threadId, 'Alpha is first');
+    assert.equal(eng.inputs.length, 1, 'only the direct mention started research');
+    assert.equal(eng.inputs[0].question, 'What is alpha?');
+    const threadReq = fake.requests.find((r) => r.path === `/channels/${fake.channelId}/messages/${msg.id}/threads`)!;
+    assert.equal(threadReq.body.name, 'What is alpha?');
+
+    // A mention inside the thread is a follow-up with the thread's history.
+    fake.userMessage({ channelId: threadId, content: `<@${fake.applicationId}> and beta?`, mentionBot: true });
+    await fake.waitFor(() => eng.inputs.length === 2, 'follow-up research');
+    assert.equal(eng.inputs[1].question, 'and beta?');
+    assert.equal(eng.inputs[1].history?.length, 1);
+    await fake.waitFor(() => botMessages(fake, threadId).filter((m) => m.content.includes('Alpha is first')).length === 2, 'second answer');
+
+    // An empty mention gets short help.
+    fake.userMessage({ content: `<@${fake.applicationId}>`, mentionBot: true });
+    await waitForBotText(fake, fake.channelId, '/research');
+    assert.equal(eng.inputs.length, 2);
+  } finally {
+    await rig.close();
+  }
+});
+
+test('Stop button cancels a running research and the button disappears', async () => {
+  const eng = engine();
+  const hold = latch();
+  eng.gate = async (n) => {
+    if (n === 2) await hold.promise;
+  };
+  const rig = await startRig({ engine: eng });
+  const { fake } = rig;
+  try {
+    const msg = fake.userMessage({ content: `<@${fake.applicationId}> long one`, mentionBot: true });
+    const threadId = await fake.waitFor(() => fake.threadFor(msg.id), 'thread');
+    const status = await fake.waitFor(
+      () => botMessages(fake, threadId).find((m) => m.content.includes('print(web_search') && m.components.length),
+      'status with step 1 and Stop',
+    );
+    const stopId = status.components[0].components[0].custom_id as string;
+    assert.match(stopId, /^cir:stop:/);
+    fake.clickButton({ messageId: status.id, customId: stopId });
+    await fake.waitFor(() => /Stopped by/.test(fake.messages.get(status.id)!.content), 'stopped status');
+    assert.deepEqual(fake.messages.get(status.id)!.components, []);
+    hold.open();
+    assert.ok(!botMessages(fake, threadId).some((m) => m.content.includes('Alpha is first')), 'no answer after stop');
+  } finally {
+    hold.open();
+    await rig.close();
+  }
+});

@@ -1,0 +1,105 @@
+// `npm run eval` end to end on the shipped samples: the real engine (prompts, sandbox, search)
+// against a fake model server, a fake SearXNG and a fake judge, all over real HTTP.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startFakeLlm, type ScriptContext } from '../fakes/llm.ts';
+import { startFakeSearch } from '../fakes/search.ts';
+import { startFakeJudge } from './fake-judge.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+/** The "model": one search step, then an answer chosen by the question in the prompt. */
+function researcher(answers: Array<[RegExp, string]>) {
+  return ({ prompt }: ScriptContext) => {
+    if (!prompt.includes('```output'))
+      return 'I should search.\n<start_code>\n```python\nprint(web_search("sample question"))\n```\n<end_code>';
+    const hit = answers.find(([re]) => re.test(prompt));
+    return `The results are enough.\n</think>\n\n${hit ? hit[1] : 'I do not know.'}`;
+  };
+}
+
+function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['src/eval/main.ts', ...args], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test('eval runs the SimpleQA sample through the engine, grades it, writes reports, and resumes', async () => {
+  const llm = await startFakeLlm(
+    researcher([
+      [/Frank Rosenblatt Award/, 'The 2010 award went to Michio Sugeno.'],
+      [/Mont Blanc/, 'I could not find the 2021 survey figure.'],
+      [/Mona Lisa of the North/, 'It is The Night Watch.'],
+    ]),
+  );
+  const search = await startFakeSearch();
+  const judge = await startFakeJudge();
+  const out = mkdtempSync(join(tmpdir(), 'cir-eval-e2e-'));
+  const env = {
+    CIR_LLM_BASE_URL: llm.baseUrl,
+    CIR_SEARCH_PROVIDER: 'searxng',
+    CIR_SEARXNG_URL: search.searxngUrl,
+    CIR_JUDGE_BASE_URL: judge.url,
+    CIR_JUDGE_MODEL: 'fake-judge',
+    CIR_DATA_DIR: join(out, 'data'),
+    CIR_SANDBOX_POOL_SIZE: '1',
+    CIR_LOG_LEVEL: 'error',
+  };
+  try {
+    const first = await run(['--dataset', 'eval/sample/simpleqa.csv', '--out', out, '--concurrency', '2'], env);
+    assert.equal(first.code, 0, first.stderr);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    assert.equal(report.benchmark, 'simpleqa');
+    assert.equal(report.questions, 3);
+    assert.equal(report.correct, 1);
+    assert.equal(report.notAttempted, 1);
+    assert.equal(report.incorrect, 1);
+    assert.equal(report.modelCard, 91.8);
+    assert.equal(report.mean.steps, 1);
+    assert.ok(report.mean.promptTokens > 0, 'token usage recorded');
+    assert.match(first.stdout, /\| accuracy \(%\) \| \*\*33\.3\*\*/);
+    assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /91\.8/);
+    assert.equal(judge.prompts.length, 3);
+    assert.ok(judge.prompts.some((p) => p.includes('Michio Sugeno')));
+    assert.ok(search.requests.length >= 3, 'the sandboxed code searched');
+
+    const callsBefore = llm.prompts().length;
+    const second = await run(['--dataset', 'eval/sample/simpleqa.csv', '--out', out, '--resume'], env);
+    assert.equal(second.code, 0, second.stderr);
+    assert.equal(llm.prompts().length, callsBefore, 'nothing researched again');
+    assert.equal(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).correct, 1);
+
+    const fresh = await run(['--dataset', 'eval/sample/simpleqa.csv', '--out', out], env);
+    assert.equal(fresh.code, 2);
+    assert.match(fresh.stderr, /--resume/);
+  } finally {
+    await Promise.all([llm.close(), search.close(), judge.close()]);
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('eval says clearly what is missing', async () => {
+  const missing = await run(['--dataset', 'eval/sample/frames.tsv'], {});
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /CIR_JUDGE_BASE_URL and CIR_JUDGE_MODEL/);
+  const noFile = await run(['--dataset', 'eval/sample/none.json'], { CIR_JUDGE_BASE_URL: 'http://127.0.0.1:9/v1', CIR_JUDGE_MODEL: 'j' });
+  assert.equal(noFile.code, 2);
+  assert.match(noFile.stderr, /cannot read/);
+  const usage = await run([], {});
+  assert.equal(usage.code, 2);
+  assert.match(usage.stderr, /--dataset is required/);
+});

@@ -1,0 +1,664 @@
+// A local fake of Discord for integration tests: REST v10 over HTTP and the gateway over a real
+// WebSocket, on 127.0.0.1 with an ephemeral port. Point discord.js at it with
+// `rest: { api: fake.apiUrl }` (env DISCORD_API_URL); the gateway address comes from its
+// GET /api/v10/gateway/bot, as with the real Discord.
+//
+// REST (paths under /api/v10): gateway/bot, users/@me, applications/@me, applications/:app/commands
+// and applications/:app/guilds/:g/commands (PUT bulk overwrite, POST, GET), channels/:id (GET),
+// channels/:id/messages (POST json or multipart with files, GET one, PATCH), channels/:id/messages/:m/threads,
+// channels/:id/threads, channels/:id/typing, interactions/:id/:token/callback (?with_response),
+// webhooks/:app/:token (follow-ups) and webhooks/:app/:token/messages/@original (GET/PATCH/DELETE).
+// Every response carries X-RateLimit-* headers; 204s carry no content-type (discord.js parses
+// any JSON content-type, and an empty JSON body crashes it).
+//
+// Misbehaviour on demand: failNext() queues an error (429 with retry_after, 403 with a Discord
+// code, ...) for the next matching request; deny() withdraws a channel permission so that the
+// relevant endpoints answer 403 with code 50001 / 50013 like Discord; the fake's own clock
+// (advance()) ages interaction tokens: after 15 minutes webhook calls answer 401 code 50027.
+//
+// Gateway: HELLO (heartbeat_interval), IDENTIFY -> READY -> GUILD_CREATE, heartbeat ACKs, then
+// dispatches: MESSAGE_CREATE (user messages from the test, and echoes of every message the bot
+// creates, as Discord does), INTERACTION_CREATE, THREAD_CREATE. Everything is recorded:
+// `requests` (REST) and `gatewayIn` / `gatewayOut`.
+import { EventEmitter } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import * as P from './discord-payloads.ts';
+
+type Json = Record<string, any>;
+
+export const PERMISSIONS = {
+  ViewChannel: 1n << 10n,
+  SendMessages: 1n << 11n,
+  EmbedLinks: 1n << 14n,
+  AttachFiles: 1n << 15n,
+  ReadMessageHistory: 1n << 16n,
+  CreatePublicThreads: 1n << 35n,
+  SendMessagesInThreads: 1n << 38n,
+} as const;
+export type PermissionName = keyof typeof PERMISSIONS;
+const ALL_PERMISSIONS = (1n << 53n) - 1n;
+
+export interface RecordedRequest {
+  method: string;
+  /** Path after /api/v10, without the query. */
+  path: string;
+  query: string;
+  auth: string | null;
+  /** JSON body, or payload_json of a multipart body. */
+  body: any;
+  files: { name: string; content: string }[];
+  status: number;
+  /** Real time (ms) at which the request arrived. */
+  at: number;
+}
+
+export interface Failure {
+  method: string;
+  path: RegExp;
+  status: number;
+  code?: number;
+  message?: string;
+  /** Seconds, for 429s. */
+  retryAfter?: number;
+  times: number;
+}
+
+export interface StoredMessage extends Json {
+  id: string;
+  channel_id: string;
+  content: string;
+  components: Json[];
+  attachments: Json[];
+  flags: number;
+}
+
+interface Interaction {
+  id: string;
+  token: string;
+  createdAt: number;
+  channelId: string;
+  responseMessageId: string | null;
+}
+
+const DISCORD_EPOCH = 1420070400000n;
+
+export class FakeDiscord extends EventEmitter {
+  readonly token: string;
+  readonly botUser: Json;
+  readonly applicationId: string;
+  readonly guildId = P.FIXTURE_IDS.guildId;
+  readonly channelId = P.FIXTURE_IDS.channelId;
+  readonly user = P.userObject(P.FIXTURE_IDS.userId, P.FIXTURE_IDS.userName);
+  readonly requests: RecordedRequest[] = [];
+  readonly gatewayIn: Json[] = [];
+  readonly gatewayOut: Json[] = [];
+  readonly channels = new Map<string, Json>();
+  readonly messages = new Map<string, StoredMessage>();
+  readonly commands = new Map<string, Json[]>();
+  heartbeatIntervalMs: number;
+  apiUrl = '';
+  private server: Server;
+  private wss: WebSocketServer;
+  private sockets = new Set<WebSocket>();
+  private ready = new Set<WebSocket>();
+  private seq = 0;
+  /** Intents of the last IDENTIFY. */
+  identifiedIntents = 0;
+  private counter = 0;
+  private clockOffset = 0;
+  private failures: Failure[] = [];
+  private denied = new Map<string, Set<PermissionName>>();
+  private interactions = new Map<string, Interaction>();
+  private threadOf = new Map<string, string>();
+
+  constructor(o: { token?: string; heartbeatIntervalMs?: number } = {}) {
+    super();
+    this.token = o.token ?? 'fake-bot-token';
+    this.heartbeatIntervalMs = o.heartbeatIntervalMs ?? 41250;
+    this.applicationId = P.FIXTURE_IDS.botId;
+    this.botUser = { ...P.userObject(this.applicationId, 'cir-bot', true), discriminator: '6184' };
+    this.channels.set(this.channelId, P.channelObject({ id: this.channelId, type: 0, guildId: this.guildId, name: 'research' }));
+    this.server = createServer((req, res) => void this.handle(req, res));
+    this.wss = new WebSocketServer({ server: this.server });
+    this.wss.on('connection', (ws) => this.onGateway(ws));
+  }
+
+  async start(): Promise<this> {
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    this.apiUrl = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/api`;
+    return this;
+  }
+
+  async close(): Promise<void> {
+    for (const ws of this.sockets) ws.terminate();
+    await new Promise<void>((r) => this.wss.close(() => r()));
+    this.server.closeAllConnections();
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+
+  // ---- test controls -------------------------------------------------------------------------
+
+  /** The fake's clock (ms); starts at real time, moved forward by advance(). */
+  now(): number {
+    return Date.now() + this.clockOffset;
+  }
+
+  advance(ms: number): void {
+    this.clockOffset += ms;
+  }
+
+  failNext(f: Omit<Failure, 'times'> & { times?: number }): void {
+    this.failures.push({ times: 1, ...f });
+  }
+
+  deny(channelId: string, ...perms: PermissionName[]): void {
+    const set = this.denied.get(channelId) ?? new Set();
+    for (const p of perms) set.add(p);
+    this.denied.set(channelId, set);
+  }
+
+  snowflake(): string {
+    return String(((BigInt(this.now()) - DISCORD_EPOCH) << 22n) | BigInt(this.counter++ & 0xfff));
+  }
+
+  /** Resolves once `pred` holds (checked after every request and gateway event). */
+  waitFor<T>(pred: () => T | undefined | false | null, what: string, timeoutMs = 20000): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const v = pred();
+        if (v) {
+          cleanup();
+          resolve(v);
+        }
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`fake discord: timed out waiting for ${what}`));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.off('change', check);
+      };
+      this.on('change', check);
+      check();
+    });
+  }
+
+  /** Messages of one channel in creation order. */
+  channelMessages(channelId: string): StoredMessage[] {
+    return [...this.messages.values()].filter((m) => m.channel_id === channelId);
+  }
+
+  threadFor(messageId: string): string | undefined {
+    return this.threadOf.get(messageId);
+  }
+
+  addChannel(c: { id?: string; type: number; parentId?: string; name?: string }): Json {
+    const id = c.id ?? this.snowflake();
+    const ch = P.channelObject({ ...c, id, guildId: c.type === 1 ? undefined : this.guildId, ownerId: this.user.id });
+    if (c.type === 1) ch.recipients = [this.user];
+    this.channels.set(id, ch);
+    return ch;
+  }
+
+  /** A user posts a message (stored and dispatched as MESSAGE_CREATE). */
+  userMessage(o: {
+    channelId?: string;
+    content: string;
+    mentionBot?: boolean;
+    author?: Json;
+    mentionRoles?: string[];
+    mentionEveryone?: boolean;
+    id?: string;
+    referencedMessageId?: string;
+  }): Json {
+    const ch = this.channels.get(o.channelId ?? this.channelId)!;
+    const d = P.messageCreate({
+      id: o.id ?? this.snowflake(),
+      channelId: ch.id,
+      guildId: ch.type === 1 ? null : this.guildId,
+      channelType: ch.type,
+      author: o.author ?? this.user,
+      content: o.content,
+      mentions: o.mentionBot ? [this.botUser] : [],
+      mentionRoles: o.mentionRoles,
+      mentionEveryone: o.mentionEveryone,
+      timestamp: new Date(this.now()).toISOString(),
+      type: o.referencedMessageId ? 19 : 0,
+      referencedMessageId: o.referencedMessageId,
+    });
+    this.messages.set(d.id, { components: [], attachments: [], flags: 0, ...d } as unknown as StoredMessage);
+    // Without the privileged Message Content intent, Discord blanks the content of guild messages
+    // that do not mention the app.
+    const blank = ch.type !== 1 && !o.mentionBot && !(this.identifiedIntents & (1 << 15));
+    this.dispatch('MESSAGE_CREATE', blank ? { ...d, content: '' } : d);
+    return d;
+  }
+
+  /** A user runs /research in a channel; returns the interaction's id and token. */
+  slashCommand(o: { channelId?: string; question: string; user?: Json; id?: string }): { id: string; token: string } {
+    const ch = this.channels.get(o.channelId ?? this.channelId)!;
+    const it = this.newInteraction(ch.id, o.id);
+    const d = P.commandInteraction({
+      id: it.id,
+      token: it.token,
+      applicationId: this.applicationId,
+      commandId: '1400000000000000001',
+      guildId: ch.type === 1 ? null : this.guildId,
+      channel: ch,
+      user: o.user ?? this.user,
+      name: 'research',
+      options: [{ name: 'question', type: 3, value: o.question }],
+      appPermissions: this.appPermissions(ch.id).toString(),
+    });
+    this.dispatch('INTERACTION_CREATE', d);
+    return it;
+  }
+
+  /** A user clicks the button `customId` on message `messageId`. */
+  clickButton(o: { messageId: string; customId: string; user?: Json }): { id: string; token: string } {
+    const msg = this.messages.get(o.messageId)!;
+    const ch = this.channels.get(msg.channel_id)!;
+    const it = this.newInteraction(ch.id);
+    this.dispatch(
+      'INTERACTION_CREATE',
+      P.buttonInteraction({
+        id: it.id,
+        token: it.token,
+        applicationId: this.applicationId,
+        guildId: ch.type === 1 ? null : this.guildId,
+        channel: ch,
+        user: o.user ?? this.user,
+        customId: o.customId,
+        message: msg,
+        appPermissions: this.appPermissions(ch.id).toString(),
+      }),
+    );
+    return it;
+  }
+
+  /** Sends a raw dispatch to every identified gateway session. */
+  dispatch(t: string, d: Json): void {
+    for (const ws of this.ready) this.send(ws, { op: 0, t, s: ++this.seq, d });
+  }
+
+  // ---- permissions ---------------------------------------------------------------------------
+
+  private deniedIn(channelId: string): Set<PermissionName> {
+    const ch = this.channels.get(channelId);
+    const own = this.denied.get(channelId) ?? new Set<PermissionName>();
+    const parent = ch?.parent_id ? (this.denied.get(ch.parent_id) ?? new Set<PermissionName>()) : new Set<PermissionName>();
+    return new Set([...own, ...parent]);
+  }
+
+  appPermissions(channelId: string): bigint {
+    let p = ALL_PERMISSIONS;
+    for (const name of this.deniedIn(channelId)) p &= ~PERMISSIONS[name];
+    return p;
+  }
+
+  // ---- gateway -------------------------------------------------------------------------------
+
+  private send(ws: WebSocket, payload: Json): void {
+    this.gatewayOut.push(payload);
+    ws.send(JSON.stringify(payload));
+    this.emit('change');
+  }
+
+  private onGateway(ws: WebSocket): void {
+    this.sockets.add(ws);
+    ws.on('close', () => {
+      this.sockets.delete(ws);
+      this.ready.delete(ws);
+    });
+    ws.on('message', (raw) => {
+      const msg = JSON.parse(String(raw));
+      this.gatewayIn.push(msg);
+      if (msg.op === 1) this.send(ws, { op: 11, d: null, s: null, t: null });
+      else if (msg.op === 2) this.identify(ws, msg.d);
+      this.emit('change');
+    });
+    this.send(ws, { op: 10, d: { heartbeat_interval: this.heartbeatIntervalMs }, s: null, t: null });
+  }
+
+  private identify(ws: WebSocket, d: Json): void {
+    if (d.token !== this.token && d.token !== `Bot ${this.token}`) {
+      ws.close(4004, 'Authentication failed.');
+      return;
+    }
+    this.identifiedIntents = Number(d.intents ?? 0);
+    const sessionId = 'fake-session-' + this.snowflake();
+    this.ready.add(ws);
+    this.send(ws, {
+      op: 0,
+      t: 'READY',
+      s: ++this.seq,
+      d: {
+        v: 10,
+        user: this.botUser,
+        guilds: [{ id: this.guildId, unavailable: true }],
+        session_id: sessionId,
+        resume_gateway_url: this.apiUrl.replace('http', 'ws') + '/gateway',
+        shard: [0, 1],
+        application: { id: this.applicationId, flags: 0 },
+        private_channels: [],
+        relationships: [],
+        user_settings: {},
+        presences: [],
+        guild_join_requests: [],
+      },
+    });
+    const guildChannels = [...this.channels.values()].filter((c) => c.guild_id === this.guildId);
+    this.send(ws, {
+      op: 0,
+      t: 'GUILD_CREATE',
+      s: ++this.seq,
+      d: P.guildCreate({
+        guildId: this.guildId,
+        channels: guildChannels.filter((c) => c.type !== 11),
+        threads: guildChannels.filter((c) => c.type === 11),
+        botUser: this.botUser,
+        everyonePermissions: ALL_PERMISSIONS.toString(),
+      }),
+    });
+  }
+
+  // ---- REST ----------------------------------------------------------------------------------
+
+  private newInteraction(channelId: string, id?: string): Interaction {
+    const it: Interaction = {
+      id: id ?? this.snowflake(),
+      token: 'itoken-' + this.snowflake(),
+      createdAt: this.now(),
+      channelId,
+      responseMessageId: null,
+    };
+    this.interactions.set(it.token, it);
+    return it;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const raw = Buffer.concat(chunks);
+    const url = new URL(req.url ?? '/', 'http://x');
+    const path = url.pathname.replace(/^\/api\/v10/, '');
+    const rec: RecordedRequest = {
+      method: req.method ?? 'GET',
+      path,
+      query: url.search,
+      auth: (req.headers.authorization as string | undefined) ?? null,
+      body: null,
+      files: [],
+      status: 0,
+      at: Date.now(),
+    };
+    const ct = String(req.headers['content-type'] ?? '');
+    if (ct.startsWith('multipart/form-data')) {
+      const form = await new Response(raw, { headers: { 'content-type': ct } }).formData();
+      for (const [k, v] of form.entries()) {
+        if (k === 'payload_json') rec.body = JSON.parse(String(v));
+        else if (typeof v !== 'string') rec.files.push({ name: v.name, content: await v.text() });
+      }
+    } else if (raw.length) rec.body = JSON.parse(raw.toString('utf8'));
+    this.requests.push(rec);
+
+    const reply = (status: number, body?: unknown, extra: Record<string, string> = {}) => {
+      rec.status = status;
+      const headers: Record<string, string> = {
+        'x-ratelimit-limit': '5',
+        'x-ratelimit-remaining': '4',
+        'x-ratelimit-reset': String((Date.now() + 1000) / 1000),
+        'x-ratelimit-reset-after': '1',
+        'x-ratelimit-bucket': 'fake-' + rec.method + path.replace(/\d{5,}/g, ':id'),
+        ...extra,
+      };
+      if (body === undefined) {
+        res.writeHead(status, headers); // 204: no content-type at all
+        res.end();
+      } else {
+        res.writeHead(status, { ...headers, 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
+      }
+      this.emit('change');
+    };
+    const error = (status: number, code: number, message: string) => reply(status, { message, code });
+
+    const failure = this.failures.find((f) => f.method === rec.method && f.path.test(path));
+    if (failure) {
+      if (--failure.times <= 0) this.failures.splice(this.failures.indexOf(failure), 1);
+      if (failure.status === 429) {
+        const ra = failure.retryAfter ?? 0.2;
+        return reply(
+          429,
+          { message: 'You are being rate limited.', retry_after: ra, global: false },
+          { 'retry-after': String(ra), 'x-ratelimit-remaining': '0', 'x-ratelimit-reset-after': String(ra), 'x-ratelimit-scope': 'user' },
+        );
+      }
+      return error(failure.status, failure.code ?? 0, failure.message ?? 'Injected failure');
+    }
+
+    try {
+      const out = this.route(rec);
+      if (out === null) return error(404, 0, '404: Not Found');
+      if ('error' in out) return error(out.error[0], out.error[1], out.error[2]);
+      return reply(out.status ?? 200, out.body);
+    } catch (e) {
+      return error(500, 0, String(e));
+    }
+  }
+
+  private route(rec: RecordedRequest): { status?: number; body?: unknown } | { error: [number, number, string] } | null {
+    const { method, path, body } = rec;
+    let m: RegExpMatchArray | null;
+    const botAuthed = rec.auth === `Bot ${this.token}`;
+    const needsBot = !/^\/(interactions|webhooks)\//.test(path) && path !== '/gateway';
+    if (needsBot && !botAuthed) return { error: [401, 0, '401: Unauthorized'] };
+
+    if (method === 'GET' && path === '/gateway/bot')
+      return {
+        body: {
+          url: this.apiUrl.replace(/^http/, 'ws').replace(/\/api$/, '') + '/gateway',
+          shards: 1,
+          session_start_limit: { total: 1000, remaining: 999, reset_after: 14400000, max_concurrency: 1 },
+        },
+      };
+    if (method === 'GET' && path === '/users/@me') return { body: this.botUser };
+    if (method === 'POST' && path === '/users/@me/channels') {
+      const existing = [...this.channels.values()].find((c) => c.type === 1 && c.recipients?.[0]?.id === body?.recipient_id);
+      return { body: existing ?? this.addChannel({ type: 1 }) };
+    }
+    if (method === 'GET' && path === '/applications/@me')
+      return { body: { id: this.applicationId, name: 'cir-bot', description: '', bot_public: true, bot: this.botUser, flags: 0 } };
+
+    if ((m = path.match(/^\/applications\/(\d+)(?:\/guilds\/(\d+))?\/commands$/))) {
+      if (m[1] !== this.applicationId) return { error: [403, 50001, 'Missing Access'] };
+      const scope = m[2] ?? 'global';
+      const current = this.commands.get(scope) ?? [];
+      const withIds = (c: Json): Json => ({ id: this.snowflake(), application_id: this.applicationId, version: this.snowflake(), type: 1, ...(m![2] ? { guild_id: m![2] } : {}), ...c });
+      if (method === 'GET') return { body: current };
+      if (method === 'PUT') {
+        const list = (body as Json[]).map(withIds);
+        this.commands.set(scope, list);
+        return { body: list };
+      }
+      if (method === 'POST') {
+        const c = withIds(body);
+        this.commands.set(scope, [...current.filter((x) => x.name !== c.name), c]);
+        return { status: 201, body: c };
+      }
+    }
+
+    if ((m = path.match(/^\/channels\/(\d+)$/)) && method === 'GET') {
+      const ch = this.channels.get(m[1]);
+      if (!ch) return { error: [404, 10003, 'Unknown Channel'] };
+      if (this.deniedIn(ch.id).has('ViewChannel')) return { error: [403, 50001, 'Missing Access'] };
+      return { body: ch };
+    }
+    if ((m = path.match(/^\/channels\/(\d+)\/typing$/)) && method === 'POST') return { status: 204 };
+
+    if ((m = path.match(/^\/channels\/(\d+)\/messages$/)) && method === 'POST') {
+      const ch = this.channels.get(m[1]);
+      if (!ch) return { error: [404, 10003, 'Unknown Channel'] };
+      const denied = this.deniedIn(ch.id);
+      if (denied.has('ViewChannel')) return { error: [403, 50001, 'Missing Access'] };
+      const isThread = ch.type === 11 || ch.type === 12;
+      if (denied.has(isThread ? 'SendMessagesInThreads' : 'SendMessages')) return { error: [403, 50013, 'Missing Permissions'] };
+      if (rec.files.length && denied.has('AttachFiles')) return { error: [403, 50013, 'Missing Permissions'] };
+      const bad = this.checkMessageBody(body, rec.files.length);
+      if (bad) return bad;
+      return { body: this.createBotMessage(ch.id, body, rec.files) };
+    }
+    if ((m = path.match(/^\/channels\/(\d+)\/messages\/(\d+)$/))) {
+      const msg = this.messages.get(m[2]);
+      if (this.deniedIn(m[1]).has('ViewChannel')) return { error: [403, 50001, 'Missing Access'] };
+      if (!msg || msg.channel_id !== m[1]) return { error: [404, 10008, 'Unknown Message'] };
+      if (method === 'GET') return { body: msg };
+      if (method === 'PATCH') {
+        if (msg.author?.id !== this.applicationId) return { error: [403, 50005, 'Cannot edit a message authored by another user'] };
+        const bad = body && 'content' in body ? this.checkMessageBody({ ...msg, ...body }, 0) : null;
+        if (bad) return bad;
+        return { body: this.editMessage(msg, body) };
+      }
+      if (method === 'DELETE') {
+        this.messages.delete(msg.id);
+        return { status: 204 };
+      }
+    }
+    if ((m = path.match(/^\/channels\/(\d+)\/messages\/(\d+)\/threads$/)) && method === 'POST') {
+      const parent = this.channels.get(m[1]);
+      if (!parent) return { error: [404, 10003, 'Unknown Channel'] };
+      const denied = this.deniedIn(parent.id);
+      if (denied.has('ViewChannel')) return { error: [403, 50001, 'Missing Access'] };
+      if (denied.has('CreatePublicThreads')) return { error: [403, 50013, 'Missing Permissions'] };
+      if (parent.type !== 0 && parent.type !== 5) return { error: [400, 50024, 'Cannot execute action on this channel type'] };
+      if (!this.messages.has(m[2])) return { error: [404, 10008, 'Unknown Message'] };
+      if (this.threadOf.has(m[2])) return { error: [400, 160004, 'A thread has already been created for this message'] };
+      return { status: 201, body: this.createThread(parent.id, body?.name ?? 'thread', m[2]) };
+    }
+    if ((m = path.match(/^\/channels\/(\d+)\/threads$/)) && method === 'POST') {
+      const parent = this.channels.get(m[1]);
+      if (!parent) return { error: [404, 10003, 'Unknown Channel'] };
+      if (this.deniedIn(parent.id).has('CreatePublicThreads')) return { error: [403, 50013, 'Missing Permissions'] };
+      return { status: 201, body: this.createThread(parent.id, body?.name ?? 'thread', this.snowflake()) };
+    }
+
+    if ((m = path.match(/^\/interactions\/(\d+)\/([^/]+)\/callback$/)) && method === 'POST') {
+      const it = this.interactions.get(m[2]);
+      if (!it || it.id !== m[1]) return { error: [404, 10062, 'Unknown interaction'] };
+      if (this.now() - it.createdAt > 3000) return { error: [404, 10062, 'Unknown interaction'] };
+      return this.interactionCallback(it, body, rec.query.includes('with_response=true'));
+    }
+    if ((m = path.match(/^\/webhooks\/(\d+)\/([^/]+)(\/messages\/(@original|\d+))?$/))) {
+      const it = this.interactions.get(m[2]);
+      if (!it || m[1] !== this.applicationId) return { error: [404, 10015, 'Unknown Webhook'] };
+      if (this.now() - it.createdAt > 15 * 60 * 1000) return { error: [401, 50027, 'Invalid Webhook Token'] };
+      if (!m[3] && method === 'POST') return { body: this.createBotMessage(it.channelId, body, rec.files, true) };
+      const id = m[4] === '@original' ? it.responseMessageId : m[4];
+      const msg = id ? this.messages.get(id) : undefined;
+      if (!msg) return { error: [404, 10008, 'Unknown Message'] };
+      if (method === 'GET') return { body: msg };
+      if (method === 'PATCH') return { body: this.editMessage(msg, body) };
+      if (method === 'DELETE') {
+        this.messages.delete(msg.id);
+        return { status: 204 };
+      }
+    }
+    return null;
+  }
+
+  private checkMessageBody(body: Json | null, files: number): { error: [number, number, string] } | null {
+    const content = body?.content ?? '';
+    if (typeof content === 'string' && content.length > 2000)
+      return { error: [400, 50035, 'Invalid Form Body: content: Must be 2000 or fewer in length.'] };
+    if (!content && !files && !(body?.components?.length) && !(body?.embeds?.length))
+      return { error: [400, 50006, 'Cannot send an empty message'] };
+    return null;
+  }
+
+  private interactionCallback(it: Interaction, body: Json, withResponse: boolean): { status?: number; body?: unknown } {
+    const type = body?.type;
+    let message: StoredMessage | undefined;
+    if (type === 4 || type === 5) {
+      const data = body.data ?? {};
+      message = this.createBotMessage(it.channelId, { ...data, flags: (data.flags ?? 0) | (type === 5 ? 128 : 0) }, [], true);
+      it.responseMessageId = message.id;
+    } else if (type === 7) {
+      const msg = [...this.messages.values()].find((m) => m.interaction_source === it.token) ?? this.lastClicked(it);
+      if (msg) message = this.editMessage(msg, body.data ?? {});
+    }
+    if (!withResponse) return { status: 204 };
+    return {
+      body: {
+        interaction: { id: it.id, type: 2, response_message_id: message?.id, response_message_loading: type === 5, response_message_ephemeral: Boolean((message?.flags ?? 0) & 64) },
+        resource: { type, message },
+      },
+    };
+  }
+
+  private lastClicked(it: Interaction): StoredMessage | undefined {
+    const d = [...this.gatewayOut].reverse().find((p) => p.t === 'INTERACTION_CREATE' && p.d.id === it.id);
+    return d?.d.message ? this.messages.get(d.d.message.id) : undefined;
+  }
+
+  private createBotMessage(channelId: string, body: Json, files: { name: string; content: string }[], viaInteraction = false): StoredMessage {
+    const ch = this.channels.get(channelId)!;
+    const id = this.snowflake();
+    const msg: StoredMessage = {
+      id,
+      type: body?.message_reference ? 19 : 0,
+      channel_id: channelId,
+      ...(ch.guild_id ? { guild_id: ch.guild_id } : {}),
+      author: this.botUser,
+      content: body?.content ?? '',
+      timestamp: new Date(this.now()).toISOString(),
+      edited_timestamp: null,
+      tts: false,
+      mention_everyone: false,
+      mentions: [],
+      mention_roles: [],
+      attachments: files.map((f, i) => ({
+        id: this.snowflake(),
+        filename: body?.attachments?.[i]?.filename ?? f.name,
+        size: Buffer.byteLength(f.content),
+        url: `https://cdn.example/${id}/${f.name}`,
+        proxy_url: `https://media.example/${id}/${f.name}`,
+        content_type: 'text/plain; charset=utf-8',
+      })),
+      embeds: body?.embeds ?? [],
+      pinned: false,
+      flags: body?.flags ?? 0,
+      components: body?.components ?? [],
+      ...(body?.message_reference ? { message_reference: body.message_reference } : {}),
+      ...(viaInteraction ? { webhook_id: this.applicationId } : {}),
+      allowed_mentions_sent: body?.allowed_mentions,
+    };
+    this.messages.set(id, msg);
+    if (!(msg.flags & 64)) {
+      const { allowed_mentions_sent: _drop, ...wire } = msg;
+      this.dispatch('MESSAGE_CREATE', { ...wire, ...(ch.type ? { channel_type: ch.type } : { channel_type: 0 }) });
+    }
+    return msg;
+  }
+
+  private editMessage(msg: StoredMessage, body: Json): StoredMessage {
+    for (const k of ['content', 'components', 'embeds', 'flags', 'allowed_mentions'] as const) if (body && k in body) (msg as Json)[k] = body[k];
+    msg.edited_timestamp = new Date(this.now()).toISOString();
+    msg.editCount = (msg.editCount ?? 0) + 1;
+    return msg;
+  }
+
+  private createThread(parentId: string, name: string, messageId: string): Json {
+    const thread = P.channelObject({ id: messageId, type: 11, guildId: this.guildId, parentId, name, ownerId: this.applicationId });
+    this.channels.set(thread.id, thread);
+    this.threadOf.set(messageId, thread.id);
+    this.dispatch('THREAD_CREATE', { ...thread, newly_created: true });
+    return thread;
+  }
+}
+
+export async function startFakeDiscord(o: { token?: string; heartbeatIntervalMs?: number } = {}): Promise<FakeDiscord> {
+  return new FakeDiscord(o).start();
+}

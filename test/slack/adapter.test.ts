@@ -1,0 +1,121 @@
+// The Slack adapter end to end over real HTTP: signed events in, Web API calls out to the fake
+// Slack, with the real chat service and a scripted research engine.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { eventBody, mention, newTs, researchScript, scriptedEngine, startHarness, untilStopped } from './harness.ts';
+
+const CHAN = 'C00FAKECHAN1';
+
+test('mention -> status message, streamed steps, cited answer, trace file (native streaming)', async () => {
+  const engine = scriptedEngine(researchScript(2));
+  const h = await startHarness({ engine });
+  try {
+    const ts = newTs();
+    assert.equal(await h.post(mention('what is new in Node 24?', { ts })), 200);
+    await h.fake.waitFor(() => h.fake.files.some((f) => f.completed), 15000, 'trace upload');
+    await h.chat.idle();
+
+    assert.equal(engine.inputs.length, 1);
+    assert.equal(engine.inputs[0].question, 'what is new in Node 24?');
+    const thread = h.fake.thread(CHAN, ts);
+    // status message first, then the stream, then the answer
+    const [status, stream, answer] = thread;
+    assert.ok(status && stream && answer, `thread has ${thread.length} messages`);
+    assert.match(JSON.stringify(status.blocks), /Done: 2 steps/);
+    assert.doesNotMatch(JSON.stringify(status.blocks), /cir_stop/, 'Stop button removed at the end');
+    assert.equal(stream.streaming, 'stopped');
+    const tasks = stream.chunks.filter((c) => c.type === 'task_update');
+    assert.ok(tasks.some((t) => t.id === 'step-1' && t.status === 'complete'));
+    assert.ok(tasks.some((t) => t.id === 'step-2' && t.status === 'complete'));
+    const start = h.fake.callsOf('chat.startStream')[0].args;
+    assert.equal(start.recipient_user_id, 'U00FAKEUSER1');
+    assert.equal(start.recipient_team_id, 'T00FAKE00AA');
+
+    const answerText = JSON.stringify(answer.blocks);
+    assert.match(answerText, /<https:\/\/nodejs\.org\/en\/blog\/release\/v24\.0\.0\|\[1\]>/);
+    assert.match(answerText, /only seen in search results/);
+    const post = h.fake.callsOf('chat.postMessage').find((c) => JSON.stringify(c.args.blocks).includes('cir_feedback_up'));
+    assert.equal(post?.args.unfurl_links, 'false');
+    assert.equal(post?.args.unfurl_media, 'false');
+
+    const file = h.fake.files[0];
+    assert.equal(file.channel, CHAN);
+    assert.equal(file.thread_ts, ts);
+    assert.match(file.content, /node 24 step 2/);
+  } finally {
+    await h.close();
+  }
+});
+
+test('without native streaming: one status message edited with chat.update, steps inside it', async () => {
+  const h = await startHarness({ engine: scriptedEngine(researchScript(3)), streaming: false });
+  try {
+    const ts = newTs();
+    await h.post(mention('q', { ts }));
+    await h.fake.waitFor(() => h.fake.files.some((f) => f.completed), 15000, 'trace upload');
+    await h.chat.idle();
+    const thread = h.fake.thread(CHAN, ts);
+    assert.equal(thread.filter((m) => m.streaming).length, 0);
+    const status = thread[0];
+    assert.ok(status.edits >= 1, 'status message edited');
+    assert.match(JSON.stringify(status.blocks), /Done: 3 steps/);
+    assert.match(JSON.stringify(status.blocks), /search “node 24 step 3”/);
+    // The workspace is remembered as non-streaming: one failed startStream only.
+    await h.post(mention('another', { ts: newTs() }));
+    await h.fake.waitFor(() => h.fake.files.filter((f) => f.completed).length === 2, 15000, 'second trace');
+    assert.equal(h.fake.callsOf('chat.startStream').length, 1);
+  } finally {
+    await h.close();
+  }
+});
+
+test('an empty mention gets a short help reply, not a research', async () => {
+  const engine = scriptedEngine(researchScript(1));
+  const h = await startHarness({ engine });
+  try {
+    const ts = newTs();
+    const body = eventBody({ type: 'app_mention', user: 'U00FAKEUSER1', text: '<@U00FAKEBOT01>', ts, channel: CHAN, event_ts: ts });
+    await h.post(body);
+    await h.fake.waitFor(() => h.fake.thread(CHAN, ts).length === 1, 5000, 'help reply');
+    assert.match(h.fake.thread(CHAN, ts)[0].text, /mentioning me/);
+    assert.equal(engine.inputs.length, 0);
+  } finally {
+    await h.close();
+  }
+});
+
+test('invalid signature -> 401 and nothing runs; a stale timestamp is refused too', async () => {
+  const engine = scriptedEngine(researchScript(1));
+  const h = await startHarness({ engine });
+  try {
+    assert.equal(await h.post(mention('forged'), { secret: 'wrong-secret' }), 401);
+    assert.equal(await h.post(mention('replayed'), { timestamp: Math.floor(Date.now() / 1000) - 600 }), 401);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(engine.inputs.length, 0);
+    assert.equal(h.fake.callsOf('chat.postMessage').length, 0);
+  } finally {
+    await h.close();
+  }
+});
+
+test('retries and the app_mention/message twins are one research; the only delivery is never dropped', async () => {
+  const engine = scriptedEngine(researchScript(1));
+  const h = await startHarness({ engine });
+  try {
+    const ts = newTs();
+    const first = mention('dedupe me', { ts });
+    assert.equal(await h.post(first), 200);
+    assert.equal(await h.post(first, { retryNum: 1 }), 200);
+    // The same message as a message.channels event (another event id).
+    const twin = eventBody({ type: 'message', user: 'U00FAKEUSER1', text: '<@U00FAKEBOT01> dedupe me', ts, channel: CHAN, event_ts: ts, channel_type: 'channel' });
+    assert.equal(await h.post(twin), 200);
+    // A retry whose first delivery never arrived is processed.
+    const lost = mention('first delivery lost', { ts: newTs() });
+    assert.equal(await h.post(lost, { retryNum: 2 }), 200);
+    await h.fake.waitFor(() => h.fake.files.filter((f) => f.completed).length === 2, 15000, 'two traces');
+    await h.chat.idle();
+    assert.deepEqual(engine.inputs.map((i) => i.question).sort(), ['dedupe me', 'first delivery lost']);
+  } finally {
+    await h.close();
+  }
+});

@@ -1,0 +1,217 @@
+// Conversations over the adapter: follow-ups, stopping, rate limits and the errors a person can act on.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { eventBody, mention, newTs, researchScript, scriptedEngine, startHarness, untilStopped } from './harness.ts';
+
+const CHAN = 'C00FAKECHAN1';
+const USER = 'U00FAKEUSER1';
+
+function reply(text: string, threadTs: string, o: { user?: string; subtype?: string; bot_id?: string } = {}) {
+  const ts = newTs();
+  return eventBody({
+    type: 'message',
+    user: o.user ?? USER,
+    text,
+    ts,
+    thread_ts: threadTs,
+    channel: CHAN,
+    event_ts: ts,
+    channel_type: 'channel',
+    ...(o.subtype ? { subtype: o.subtype } : {}),
+    ...(o.bot_id ? { bot_id: o.bot_id } : {}),
+  });
+}
+
+const traces = (h: { fake: { files: { completed: boolean }[] } }) => h.fake.files.filter((f) => f.completed).length;
+
+test('follow-ups: a reply in a research thread continues it with the history; edits, bots and other threads are ignored', async () => {
+  const engine = scriptedEngine(researchScript(1));
+  const h = await startHarness({ engine });
+  try {
+    const ts = newTs();
+    await h.post(mention('first question', { ts }));
+    await h.fake.waitFor(() => traces(h) === 1, 15000, 'first answer');
+    await h.chat.idle();
+
+    // Ignored: an edit, another bot, the bot itself, a reply in a thread that is not ours.
+    await h.post(reply('edited', ts, { subtype: 'message_changed' }));
+    await h.post(reply('from a bot', ts, { user: 'U0OTHERBOT', bot_id: 'B0OTHER' }));
+    await h.post(reply('my own status', ts, { user: 'U00FAKEBOT01' }));
+    await h.post(reply('unrelated chatter', newTs()));
+
+    await h.post(reply('and a follow-up?', ts));
+    await h.fake.waitFor(() => traces(h) === 2, 15000, 'follow-up answer');
+    await h.chat.idle();
+    assert.deepEqual(
+      engine.inputs.map((i) => i.question),
+      ['first question', 'and a follow-up?'],
+    );
+    assert.equal(engine.inputs[1].history?.length, 1);
+    assert.equal(engine.inputs[1].history?.[0].question, 'first question');
+    // Both answers live in the same thread.
+    assert.equal(h.fake.files.every((f) => f.thread_ts === ts), true);
+  } finally {
+    await h.close();
+  }
+});
+
+test('CIR_FOLLOWUP=mention: plain replies are ignored, a mention in the thread is a follow-up', async () => {
+  const engine = scriptedEngine(researchScript(1));
+  const h = await startHarness({ engine, env: { CIR_FOLLOWUP: 'mention' } });
+  try {
+    const ts = newTs();
+    await h.post(mention('first', { ts }));
+    await h.fake.waitFor(() => traces(h) === 1, 15000, 'first answer');
+    await h.chat.idle();
+    await h.post(reply('not for you', ts));
+    await h.post(mention('second', { thread_ts: ts }));
+    await h.fake.waitFor(() => traces(h) === 2, 15000, 'second answer');
+    assert.deepEqual(engine.inputs.map((i) => i.question), ['first', 'second']);
+  } finally {
+    await h.close();
+  }
+});
+
+test('the Stop button stops a running research and the thread says who stopped it', async () => {
+  const h = await startHarness({ engine: scriptedEngine(untilStopped) });
+  try {
+    const ts = newTs();
+    await h.post(mention('a long one', { ts }));
+    await h.fake.waitFor(() => JSON.stringify(h.fake.thread(CHAN, ts)[0]?.blocks ?? '').includes('Researching'), 15000, 'running status');
+    const status = h.fake.thread(CHAN, ts)[0];
+    const stop = (status.blocks as { type: string; elements?: { action_id: string; value: string }[] }[])
+      .flatMap((b) => b.elements ?? [])
+      .find((e) => e.action_id === 'cir_stop');
+    assert.ok(stop, 'Stop button present');
+    const action = {
+      type: 'block_actions',
+      user: { id: 'U00FAKEUSER2', team_id: 'T00FAKE00AA' },
+      team: { id: 'T00FAKE00AA' },
+      container: { type: 'message', message_ts: status.ts, channel_id: CHAN, thread_ts: ts },
+      channel: { id: CHAN },
+      message: { ts: status.ts, thread_ts: ts },
+      actions: [{ type: 'button', action_id: 'cir_stop', value: stop.value, block_id: 'cir_controls' }],
+    };
+    assert.equal(await h.post(action, { form: true }), 200);
+    await h.fake.waitFor(() => JSON.stringify(h.fake.thread(CHAN, ts)[0].blocks).includes('Stopped by <@U00FAKEUSER2>'), 15000, 'stopped status');
+    await h.chat.idle();
+    assert.doesNotMatch(JSON.stringify(h.fake.thread(CHAN, ts)[0].blocks), /cir_stop/);
+  } finally {
+    await h.close();
+  }
+});
+
+test('"stop" typed in the thread stops it', async () => {
+  const h = await startHarness({ engine: scriptedEngine(untilStopped) });
+  try {
+    const ts = newTs();
+    await h.post(mention('a long one', { ts }));
+    await h.fake.waitFor(() => h.chat.activeSession({ platform: 'slack', workspaceId: 'T00FAKE00AA', channelId: CHAN, threadId: ts }) !== null && h.fake.thread(CHAN, ts).length > 0, 15000, 'running');
+    await h.post(reply('stop', ts));
+    await h.fake.waitFor(() => JSON.stringify(h.fake.thread(CHAN, ts)[0].blocks).includes('Stopped by'), 15000, 'stopped status');
+  } finally {
+    await h.close();
+  }
+});
+
+test('feedback buttons are stored with the session', async () => {
+  const h = await startHarness({ engine: scriptedEngine(researchScript(1)) });
+  try {
+    const ts = newTs();
+    await h.post(mention('rate me', { ts }));
+    await h.fake.waitFor(() => traces(h) === 1, 15000, 'answer');
+    await h.chat.idle();
+    const answer = h.fake.thread(CHAN, ts).find((m) => JSON.stringify(m.blocks).includes('cir_feedback_down'))!;
+    const sessionId = JSON.stringify(answer.blocks).match(/"cir_feedback_down","value":"([^"]+)"/)![1];
+    const action = {
+      type: 'block_actions',
+      user: { id: USER, team_id: 'T00FAKE00AA' },
+      team: { id: 'T00FAKE00AA' },
+      container: { type: 'message', message_ts: answer.ts, channel_id: CHAN, thread_ts: ts },
+      actions: [{ type: 'button', action_id: 'cir_feedback_down', value: sessionId }],
+    };
+    assert.equal(await h.post(action, { form: true }), 200);
+    await h.fake.waitFor(() => h.fake.callsOf('chat.postEphemeral').length === 1, 5000, 'receipt');
+    assert.deepEqual(h.store.feedback(sessionId), [{ userId: USER, value: 'down' }]);
+  } finally {
+    await h.close();
+  }
+});
+
+test('rate limited (429 + Retry-After) chat.update: the final state is still delivered', async () => {
+  const h = await startHarness({ engine: scriptedEngine(researchScript(2)), streaming: false });
+  try {
+    h.fake.fail('chat.update', { status: 429, retryAfter: 1 }, { times: 2 });
+    const ts = newTs();
+    await h.post(mention('busy workspace', { ts }));
+    await h.fake.waitFor(() => traces(h) === 1, 20000, 'answer');
+    await h.chat.idle();
+    assert.equal(h.fake.callsOf('chat.update').filter((c) => c.failed).length, 2);
+    assert.match(JSON.stringify(h.fake.thread(CHAN, ts)[0].blocks), /Done: 2 steps/);
+  } finally {
+    await h.close();
+  }
+});
+
+test('not_in_channel: the person is told by DM how to invite the bot, and the research is stopped', async () => {
+  const engine = scriptedEngine(untilStopped);
+  const h = await startHarness({ engine });
+  try {
+    h.fake.fail('chat.postMessage', { error: 'not_in_channel' }, { times: 100, when: (a) => a.channel === CHAN });
+    await h.post(mention('where am I'));
+    await h.fake.waitFor(() => h.fake.messages.some((m) => m.channel === USER), 15000, 'DM to the user');
+    const dm = h.fake.messages.find((m) => m.channel === USER)!;
+    assert.match(dm.text, /\/invite <@U00FAKEBOT01>/);
+    assert.match(dm.text, /<#C00FAKECHAN1>/);
+    await h.chat.idle();
+    assert.equal(h.chat.stats().running, 0, 'research stopped');
+  } finally {
+    await h.close();
+  }
+});
+
+test('missing_scope names the scope the app needs', async () => {
+  const h = await startHarness({ engine: scriptedEngine(researchScript(1)) });
+  try {
+    h.fake.fail('files.getUploadURLExternal', { error: 'missing_scope', needed: 'files:write', provided: 'app_mentions:read,chat:write' });
+    const ts = newTs();
+    await h.post(mention('trace please', { ts }));
+    await h.fake.waitFor(() => h.fake.thread(CHAN, ts).some((m) => m.text.includes('files:write')), 15000, 'scope message');
+    const msg = h.fake.thread(CHAN, ts).find((m) => m.text.includes('files:write'))!;
+    assert.match(msg.text, /OAuth & Permissions/);
+    // The answer itself was delivered.
+    assert.ok(h.fake.thread(CHAN, ts).some((m) => JSON.stringify(m.blocks).includes('cir_feedback_up')));
+  } finally {
+    await h.close();
+  }
+});
+
+test('a refusal from the chat layer (quota) is posted in the thread with its message', async () => {
+  const engine = scriptedEngine(researchScript(1));
+  const h = await startHarness({ engine, limits: { userQuota: 1 } });
+  try {
+    await h.post(mention('one'));
+    await h.fake.waitFor(() => traces(h) === 1, 15000, 'first answer');
+    const ts = newTs();
+    await h.post(mention('two', { ts }));
+    await h.fake.waitFor(() => h.fake.thread(CHAN, ts).length === 1, 15000, 'quota message');
+    assert.match(h.fake.thread(CHAN, ts)[0].text, /frees at \d\d:\d\d UTC/);
+    assert.equal(engine.inputs.length, 1);
+  } finally {
+    await h.close();
+  }
+});
+
+test('a failing model server is reported in the thread', async () => {
+  const engine = scriptedEngine(async function* () {
+    yield { type: 'error', message: 'The model server at http://127.0.0.1:8000/v1 is not reachable; try again later.', retryable: true } as const;
+  });
+  const h = await startHarness({ engine });
+  try {
+    const ts = newTs();
+    await h.post(mention('anyone there?', { ts }));
+    await h.fake.waitFor(() => JSON.stringify(h.fake.thread(CHAN, ts)[0]?.blocks ?? '').includes('not reachable'), 15000, 'failure status');
+  } finally {
+    await h.close();
+  }
+});

@@ -111,9 +111,11 @@ export class ThreadRenderer {
   #schedule(): void {
     if (this.#scheduled || this.#inflight || this.#finished) return;
     this.#scheduled = true;
+    // Under a shared key (a Slack workspace), answers go before progress, progress before queue positions.
+    const priority = 5;
     void this.#pacer
       .limiter(this.#opts.minIntervalMs, this.#opts.pacingKey)
-      .schedule(() => this.#flush())
+      .schedule({ priority }, () => this.#flush())
       .catch((err: unknown) => {
         // Only a limiter failure lands here (#flush never throws): retry on a timer.
         this.#scheduled = false;

@@ -5,10 +5,11 @@ import { randomUUID } from 'node:crypto';
 import Bottleneck from 'bottleneck';
 import type { ResearchEvent, Turn } from '../engine/events.ts';
 import { silentLogger, type Logger } from '../ops/log.ts';
+import { Quotas, refOf, threadKey, userKeyOf } from './admission.ts';
 import type { ChatLimits } from './limits.ts';
 import * as msg from './messages.ts';
 import { RenderPacer, type ThreadRenderer } from './pacer.ts';
-import { SlidingWindowQuota } from './quota.ts';
+import { consumeResearch } from './stream.ts';
 import type { ChatEvent, ChatService, ChatServiceDeps, ChatStats, SubmitOptions } from './service.ts';
 import type { SessionRecord, SessionStatus, SessionStore } from './store.ts';
 import { renderTrace, replayView, turnOf } from './trace.ts';
@@ -22,7 +23,6 @@ interface Session {
   seq: number;
   req: ResearchRequest;
   userKey: string;
-  workspaceKey: string;
   threadKey: string;
   state: 'waiting' | 'running' | 'ended';
   view: ThreadView;
@@ -38,13 +38,7 @@ interface Session {
   markEnded: () => void;
 }
 
-export const threadKey = (r: ThreadRef): string => `${r.platform}:${r.workspaceId}:${r.channelId}:${r.threadId}`;
-const userKeyOf = (r: ResearchRequest) => `${r.platform}:${r.workspaceId || 'dm'}:${r.userId}`;
-// Direct messages have no workspace: each DM user is their own "workspace" for the quota.
-const workspaceKeyOf = (r: ResearchRequest) =>
-  r.workspaceId ? `${r.platform}:${r.workspaceId}` : `${r.platform}:dm:${r.userId}`;
-
-const TERMINAL = new Set(['answer', 'error', 'cancelled']);
+const USER_LIMITER_TTL_MS = 24 * 3600_000;
 
 export class ChatServiceImpl implements ChatService {
   readonly #deps: ChatServiceDeps;
@@ -56,17 +50,19 @@ export class ChatServiceImpl implements ChatService {
   readonly #obsChars: number;
   readonly #users: Bottleneck.Group;
   readonly #global: Bottleneck;
-  readonly #userQuota: SlidingWindowQuota;
-  readonly #workspaceQuota: SlidingWindowQuota;
+  readonly #quotas: Quotas;
   readonly #pacer: RenderPacer;
   readonly #active = new Map<string, Session>();
   readonly #byThread = new Map<string, string>();
+  /** Waiting + running sessions per user key. */
+  readonly #userActive = new Map<string, number>();
   readonly #listeners = new Set<(e: ChatEvent) => void>();
   #seq = 0;
   #running = 0;
   #waiting = 0;
   #shuttingDown = false;
   #seenCalls = 0;
+  #orphans: SessionRecord[];
   readonly #finished: ChatStats['finished'] = { done: 0, failed: 0, cancelled: 0, interrupted: 0 };
   readonly #rejected: ChatStats['rejected'] = { quota: 0, capacity: 0, busy: 0, duplicate: 0, invalid: 0 };
 
@@ -78,23 +74,16 @@ export class ChatServiceImpl implements ChatService {
     this.#now = deps.now ?? Date.now;
     this.#maxSteps = deps.maxSteps ?? 32;
     this.#obsChars = deps.observationChars ?? 600;
-    this.#users = new Bottleneck.Group({ maxConcurrent: this.#limits.userConcurrent });
+    // A Group drops a key's limiter `timeout` ms after its last job *launch*, even while that job
+    // still runs; the 5-minute default would let a long session's user start a second one.
+    this.#users = new Bottleneck.Group({ maxConcurrent: this.#limits.userConcurrent, timeout: USER_LIMITER_TTL_MS });
     this.#global = new Bottleneck({ maxConcurrent: this.#limits.maxConcurrent });
-    this.#userQuota = new SlidingWindowQuota(this.#limits.userQuota, this.#limits.quotaWindowMs);
-    this.#workspaceQuota = new SlidingWindowQuota(this.#limits.workspaceQuota, this.#limits.quotaWindowMs);
+    this.#quotas = new Quotas(this.#limits);
     this.#pacer = new RenderPacer((sessionId, err) => this.#renderFailed(sessionId, err));
-    this.#seedQuotas();
-  }
-
-  /** Questions asked before a restart still count within their window. */
-  #seedQuotas(): void {
-    const now = this.#now();
-    for (const rec of this.#store.sessionsSince(now - this.#limits.quotaWindowMs)) {
-      if (rec.startedAt == null && (rec.status === 'cancelled' || rec.status === 'interrupted')) continue;
-      const req = { ...rec.ref, userId: rec.userId, question: rec.question };
-      this.#userQuota.take(userKeyOf(req), rec.createdAt, rec.id);
-      this.#workspaceQuota.take(workspaceKeyOf(req), rec.createdAt, rec.id);
-    }
+    // Marked now, before any request of this process exists, so a live session is never taken
+    // for a dead one; the threads are told later, once the platforms are connected.
+    this.#orphans = this.#store.markInterrupted(this.#now());
+    this.#quotas.seed(this.#store.sessionsSince(this.#now() - this.#limits.quotaWindowMs));
   }
 
   #emit(e: ChatEvent): void {
@@ -134,18 +123,8 @@ export class ChatServiceImpl implements ChatService {
     const tKey = threadKey(req);
     const busyId = this.#byThread.get(tKey);
     if (busyId) return this.#reject(req, 'busy', msg.BUSY_MESSAGE, { activeSessionId: busyId });
-    const userKey = userKeyOf(req);
-    const workspaceKey = workspaceKeyOf(req);
-    const uq = this.#userQuota.check(userKey, now);
-    if (!uq.ok) {
-      const text = msg.userQuotaMessage(this.#limits.userQuota, this.#limits.quotaWindowMs, uq.retryAt, now);
-      return this.#reject(req, 'quota', text, { retryAt: uq.retryAt });
-    }
-    const wq = this.#workspaceQuota.check(workspaceKey, now);
-    if (!wq.ok) {
-      const text = msg.workspaceQuotaMessage(this.#limits.workspaceQuota, this.#limits.quotaWindowMs, wq.retryAt, now);
-      return this.#reject(req, 'quota', text, { retryAt: wq.retryAt });
-    }
+    const refusal = this.#quotas.check(req, now);
+    if (refusal) return this.#reject(req, 'quota', refusal.message, { retryAt: refusal.retryAt });
     // Requests that can start at once do not count against the queue bound.
     const freeSlots = Math.max(0, this.#limits.maxConcurrent - this.#running);
     if (this.#waiting >= this.#limits.queueMax + freeSlots) return this.#reject(req, 'capacity', msg.CAPACITY_MESSAGE);
@@ -171,8 +150,8 @@ export class ChatServiceImpl implements ChatService {
         steps: null,
       }),
     );
-    this.#userQuota.take(userKey, now, id);
-    this.#workspaceQuota.take(workspaceKey, now, id);
+    this.#quotas.take(req, now, id);
+    const userKey = userKeyOf(req);
     const ahead = this.#waiting;
     let markEnded!: () => void;
     const ended = new Promise<void>((resolve) => (markEnded = resolve));
@@ -181,7 +160,6 @@ export class ChatServiceImpl implements ChatService {
       seq: ++this.#seq,
       req: clean,
       userKey,
-      workspaceKey,
       threadKey: tKey,
       state: 'waiting',
       view: initialThreadView(id, clean, this.#maxSteps, now, ahead),
@@ -202,8 +180,12 @@ export class ChatServiceImpl implements ChatService {
     };
     this.#active.set(id, s);
     this.#byThread.set(tKey, id);
+    const userActive = this.#userActive.get(userKey) ?? 0;
+    this.#userActive.set(userKey, userActive + 1);
+    // Shown only if it really has to wait; one that starts at once shows its first step instead.
+    const mustWait = this.#running + this.#waiting >= this.#limits.maxConcurrent || userActive >= this.#limits.userConcurrent;
     this.#waiting += 1;
-    s.renderer.update(s.view);
+    if (mustWait) s.renderer.update(s.view);
     this.#emit({ kind: 'session', sessionId: id, ref: s.view.ref, status: 'queued', durationMs: null });
     void this.#users
       .key(userKey)
@@ -240,28 +222,8 @@ export class ChatServiceImpl implements ChatService {
     this.#refreshQueue();
     const signal = s.controller.signal;
     try {
-      const stream = this.#deps.engine.research({ question: s.req.question, history: s.history, signal, sessionId: s.id });
-      const iter = stream[Symbol.asyncIterator]();
-      const aborted = new Promise<'aborted'>((resolve) => {
-        if (signal.aborted) resolve('aborted');
-        else signal.addEventListener('abort', () => resolve('aborted'), { once: true });
-      });
-      while (true) {
-        const next = iter.next();
-        next.catch(() => {}); // may settle after we stopped listening
-        const r = await Promise.race([next, aborted]);
-        if (r === 'aborted') {
-          // The engine got the signal; do not wait for it to wind down.
-          void Promise.resolve(iter.return?.()).catch(() => {});
-          break;
-        }
-        if (r.done) break;
-        this.#onEvent(s, r.value);
-        if (TERMINAL.has(r.value.type)) {
-          void Promise.resolve(iter.return?.()).catch(() => {});
-          break;
-        }
-      }
+      const input = { question: s.req.question, history: s.history, signal, sessionId: s.id };
+      await consumeResearch(this.#deps.engine, input, (ev) => this.#onEvent(s, ev));
     } catch (err) {
       this.#log.error({ err, sessionId: s.id }, 'research failed');
       if (!signal.aborted) this.#onEvent(s, { type: 'error', message: 'internal error; please try again', retryable: true });
@@ -301,11 +263,13 @@ export class ChatServiceImpl implements ChatService {
     const wasWaiting = s.state === 'waiting';
     s.state = 'ended';
     this.#active.delete(s.id);
+    const left = (this.#userActive.get(s.userKey) ?? 1) - 1;
+    if (left > 0) this.#userActive.set(s.userKey, left);
+    else this.#userActive.delete(s.userKey);
     if (this.#byThread.get(s.threadKey) === s.id) this.#byThread.delete(s.threadKey);
     if (wasWaiting) {
       // Never started: the question does not count against the quotas.
-      this.#userQuota.release(s.userKey, s.id);
-      this.#workspaceQuota.release(s.workspaceKey, s.id);
+      this.#quotas.release(s.req, s.id);
     }
     const v = s.view;
     const status: SessionStatus =
@@ -460,7 +424,8 @@ export class ChatServiceImpl implements ChatService {
   }
 
   async recoverInterrupted(notify: (view: ThreadView) => Promise<void>): Promise<number> {
-    const recs: SessionRecord[] = this.#store.markInterrupted(this.#now());
+    const recs = this.#orphans;
+    this.#orphans = [];
     for (const rec of recs) {
       const view = replayView(rec, this.#store.events(rec.id), this.#maxSteps, { observationChars: this.#obsChars });
       try {
@@ -471,8 +436,4 @@ export class ChatServiceImpl implements ChatService {
     }
     return recs.length;
   }
-}
-
-function refOf(r: ThreadRef): ThreadRef {
-  return { platform: r.platform, workspaceId: r.workspaceId, channelId: r.channelId, threadId: r.threadId };
 }

@@ -103,8 +103,10 @@ export interface ChatService {
    */
   shutdown(graceMs: number): Promise<void>;
   /**
-   * At start: sessions a dead process left queued/running become 'interrupted'; `notify` gets the
-   * view of each (status 'interrupted') so the platform can post it with a retry offer. Returns the count.
+   * Sessions a dead process left queued/running are marked 'interrupted' when the service is
+   * created (so sessions of this process are never mistaken for them); this hands each one's view
+   * (status 'interrupted') to `notify`, once, so the platform can post it with a retry offer
+   * (the view carries ref, userId and question for a resubmit). Returns the count.
    */
   recoverInterrupted(notify: (view: ThreadView) => Promise<void>): Promise<number>;
 }

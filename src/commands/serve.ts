@@ -5,12 +5,15 @@ import { chatLimitsFromEnv } from '../chat/limits.ts';
 import { createChatService, type ChatService } from '../chat/service.ts';
 import { openSessionStore } from '../chat/store.ts';
 import { startBot, type EngineParts } from '../ops/bot.ts';
+import { displayUrl } from '../ops/health.ts';
 import { createLogger, type Logger } from '../ops/log.ts';
 import type { PlatformAdapter } from '../platforms/types.ts';
+import { buildEngine } from '../wiring/engine.ts';
 
 type AdapterFactory = (deps: { env: Env; chat: ChatService; logger: Logger }) => PlatformAdapter;
 
-/** Platforms, in start order: the variable whose presence enables each, and where it lives. */
+/** Platforms, in start order: the variable whose presence enables each, and where it lives.
+ *  Loaded only when configured, so an unused platform's SDK is never imported. */
 const PLATFORMS: Array<{ name: 'slack' | 'discord'; enabledBy: keyof Env; module: string; factory: string }> = [
   { name: 'slack', enabledBy: 'SLACK_BOT_TOKEN', module: '../platforms/slack/index.ts', factory: 'createSlackAdapter' },
   { name: 'discord', enabledBy: 'DISCORD_TOKEN', module: '../platforms/discord/index.ts', factory: 'createDiscordAdapter' },
@@ -46,7 +49,7 @@ export default async function serve(argv: string[]): Promise<number> {
   let engine: EngineParts | undefined;
   let store: ReturnType<typeof openSessionStore> | undefined;
   try {
-    engine = await loadEngine(env, logger);
+    engine = await buildEngine(env, logger);
     const isolation = engine.sandbox?.status().isolation;
     logger.info(
       { network: isolation?.network ?? 'unknown', reason: isolation?.reason, fsPermission: isolation?.fsPermission },
@@ -80,7 +83,7 @@ export default async function serve(argv: string[]): Promise<number> {
       adapters,
     });
     logger.info(
-      { port: bot.port, platforms: adapters.map((a) => a.name), model: env.CIR_LLM_MODEL, llm: env.CIR_LLM_BASE_URL },
+      { port: bot.port, platforms: adapters.map((a) => a.name), model: env.CIR_LLM_MODEL, llm: displayUrl(env.CIR_LLM_BASE_URL!) },
       `cir-bot serving on :${bot.port}${adapters.length ? ` for ${adapters.map((a) => a.name).join(' and ')}` : ' (no platform)'}`,
     );
 
@@ -94,6 +97,9 @@ export default async function serve(argv: string[]): Promise<number> {
       process.exit(130);
     };
     await bot.shutdown(sig);
+    // Everything is closed; should a library still hold the event loop open, do not hang the
+    // orchestrator's stop (the timer does not itself keep the process alive).
+    setTimeout(() => process.exit(process.exitCode ?? 0), 5000).unref();
     return 0;
   } catch (err) {
     logger.fatal({ err }, 'cir-bot could not start');
@@ -106,11 +112,3 @@ export default async function serve(argv: string[]): Promise<number> {
   }
 }
 
-/** The engine with its sandbox and tools (src/wiring/engine.ts). */
-async function loadEngine(env: Env, logger: Logger): Promise<EngineParts> {
-  const wiring = '../wiring/engine.ts';
-  const { buildEngine } = (await import(wiring)) as {
-    buildEngine(env: Env, logger: Logger): Promise<EngineParts>;
-  };
-  return buildEngine(env, logger);
-}

@@ -7,7 +7,7 @@ import { type SourcesLedger, urlKey } from './ledger.ts';
 // [text](url "title") | <url> | bare url
 const LINK = /\[([^\]\n]*)\]\((https?:\/\/[^\s)]+)(?:\s+"[^"]*")?\)|<(https?:\/\/[^\s>]+)>|(https?:\/\/[^\s<>()\[\]]+)/g;
 /** Link texts that only point at a source (the citation number replaces them). */
-const LABEL = /^\s*(?:\[?\d+\]?|source|sources|link|ref|reference|here|cite|citation)?\s*$/i;
+const LABEL = /^\s*(?:\[?\d+\]?|source|sources|link|ref|reference|here|this|this page|cite|citation)?\s*$/i;
 
 export interface RewrittenAnswer {
   text: string;

@@ -35,8 +35,9 @@ export class SourcesLedger {
     const e = this.#entries.get(key);
     if (!e) this.#entries.set(key, { url, title, status: 'read' });
     else {
+      // The page's own title beats the search result's.
       e.status = 'read';
-      if (title) e.title = e.title || title;
+      if (title) e.title = title;
     }
   }
 

@@ -2,7 +2,7 @@
 //  [--benchmark simpleqa|frames|seal-0|other]`
 // Runs benchmark questions through the same engine the bot uses, headless, and grades the answers
 // with a separate LLM judge (CIR_JUDGE_BASE_URL, CIR_JUDGE_MODEL, CIR_JUDGE_API_KEY).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Env } from '../config.ts';
@@ -93,6 +93,10 @@ export async function evalCommand(argv: string[], buildEngine: EngineFactory): P
   const outDir = resolve(args.out ?? join(env.CIR_DATA_DIR, 'eval', basename(args.dataset, extname(args.dataset))));
   mkdirSync(outDir, { recursive: true });
   const resultsFile = join(outDir, 'results.jsonl');
+  if (!args.resume && existsSync(resultsFile) && statSync(resultsFile).size > 0) {
+    process.stderr.write(`eval: ${resultsFile} already holds results: pass --resume to continue, or choose another --out\n`);
+    return 2;
+  }
 
   const logger = createLogger(env.CIR_LOG_LEVEL === 'info' ? 'warn' : env.CIR_LOG_LEVEL);
   const judge = createJudge({ baseUrl: env.CIR_JUDGE_BASE_URL, model: env.CIR_JUDGE_MODEL, apiKey: env.CIR_JUDGE_API_KEY });
@@ -118,9 +122,10 @@ export async function evalCommand(argv: string[], buildEngine: EngineFactory): P
       resume: args.resume,
       signal: abort.signal,
       onResult(r, done, total) {
-        const what = r.grade ?? `ERROR ${r.error}`;
+        const oneLine = (t: string, n: number) => t.replace(/\s+/g, ' ').slice(0, n);
         process.stderr.write(
-          `[${done}/${total}] ${what.padEnd(13)} ${(r.durationMs / 1000).toFixed(1)}s ${r.steps} steps  ${r.question.slice(0, 70).replace(/\s+/g, ' ')}\n`,
+          `[${done}/${total}] ${(r.grade ?? 'ERROR').padEnd(13)} ${(r.durationMs / 1000).toFixed(1)}s ${r.steps} steps  ${oneLine(r.question, 70)}\n` +
+            (r.error ? `        ${oneLine(r.error, 200)}\n` : ''),
         );
       },
     });
@@ -150,8 +155,6 @@ export async function evalCommand(argv: string[], buildEngine: EngineFactory): P
 
 // Run as a script (npm run eval), not when imported by tests.
 if (import.meta.main) {
-  // The wiring module is resolved at run time so that this file stays importable on its own.
-  const wiring = '../wiring/engine.ts';
-  const { buildEngine } = (await import(wiring)) as { buildEngine: EngineFactory };
+  const { buildEngine } = await import('../wiring/engine.ts');
   process.exitCode = await evalCommand(process.argv.slice(2), buildEngine);
 }

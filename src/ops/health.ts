@@ -59,31 +59,44 @@ export function createHealthCheck(options: HealthOptions): HealthCheck {
   };
 }
 
+/** A URL fit for logs and health output: credentials in it (user:pass@) are dropped. */
+export function displayUrl(raw: string): string {
+  try {
+    const u = new URL(raw);
+    u.username = '';
+    u.password = '';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
 /** GET {base}/models must answer and list the configured model. */
 export async function checkModel(llm: HealthOptions['llm']): Promise<CheckResult> {
   const url = `${llm.baseUrl.replace(/\/+$/, '')}/models`;
+  const shown = displayUrl(llm.baseUrl);
   const headers: Record<string, string> = { accept: 'application/json' };
   if (llm.apiKey && llm.apiKey !== 'EMPTY') headers.authorization = `Bearer ${llm.apiKey}`;
   try {
     const res = await fetch(url, { headers, signal: AbortSignal.timeout(llm.timeoutMs ?? 3000) });
-    if (!res.ok) return { ok: false, detail: `${url} answered HTTP ${res.status}` };
+    if (!res.ok) return { ok: false, detail: `${shown}/models answered HTTP ${res.status}` };
     const body = (await res.json()) as { data?: Array<{ id?: unknown }> };
     const ids = Array.isArray(body?.data) ? body.data.map((m) => String(m?.id)) : [];
     if (!ids.includes(llm.model))
       return {
         ok: false,
-        detail: `model server at ${llm.baseUrl} does not serve ${llm.model} (serves: ${ids.join(', ') || 'nothing'})`,
+        detail: `model server at ${shown} does not serve ${llm.model} (serves: ${ids.join(', ') || 'nothing'})`,
       };
     return { ok: true, model: llm.model };
   } catch (err) {
     const e = err as Error & { cause?: { code?: string } };
     const why = e.name === 'TimeoutError' ? 'timed out' : (e.cause?.code ?? e.message);
-    return { ok: false, detail: `model server at ${llm.baseUrl} unreachable (${why})` };
+    return { ok: false, detail: `model server at ${shown} unreachable (${why})` };
   }
 }
 
 function checkSandbox(status: (() => SandboxStatus) | undefined, poolSize: number): CheckResult {
-  if (!status) return { ok: false, detail: 'sandbox not started' };
+  if (!status) return { ok: false, detail: 'sandbox status not available (not started, or buildEngine did not return it)' };
   let s: SandboxStatus;
   try {
     s = status();

@@ -52,12 +52,12 @@ function probe(unshare: string): Promise<string | null> {
   });
 }
 
-/** Decides how interpreters are isolated. 'netns' throws when the cut-off is unavailable. */
-export async function detectLaunch(mode: NetworkMode): Promise<Launch> {
+/** Decides how interpreters are isolated. 'netns' throws when the cut-off is unavailable.
+ *  `unshare` is the wrapper's path (found on PATH by default; tests pass a missing one). */
+export async function detectLaunch(mode: NetworkMode, unshare = findExecutable('unshare')): Promise<Launch> {
   if (mode === 'off') {
     return { prefix: [], isolation: { network: 'none', reason: 'disabled by CIR_SANDBOX_NETWORK=off', fsPermission: true } };
   }
-  const unshare = findExecutable('unshare');
   const failure = unshare ? await probe(unshare) : 'unshare(1) not found';
   if (failure === null) return { prefix: [unshare!, ...UNSHARE_ARGS], isolation: { network: 'netns', fsPermission: true } };
   const reason = `network namespace unavailable: ${failure}`;
@@ -76,6 +76,7 @@ export function childCommand(launch: Launch, init: ChildInit): { command: string
     '--allow-worker', // the Python thread; workers inherit every restriction
     '--disallow-code-generation-from-strings',
     '--max-old-space-size=128',
+    '--expose-gc', // used once by the worker after loading, then deleted
     childMain,
     JSON.stringify(init),
   ];

@@ -43,7 +43,7 @@ export class Pool {
     if (this.closed) return Promise.reject(new Error('sandbox is closed'));
     const it = this.ready.shift();
     if (it) {
-      this.fill();
+      setImmediate(() => this.fill()); // spawning a replacement must not delay this caller
       return Promise.resolve(it);
     }
     return new Promise((resolve, reject) => {

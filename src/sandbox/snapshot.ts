@@ -3,7 +3,7 @@
 // a hash of both and of the prelude. It is made by a child process (which runs only our code) and
 // written here by the host; interpreter processes can read it, never write it.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../ops/log.ts';
@@ -46,17 +46,29 @@ export async function ensureSnapshot(opts: SnapshotOptions): Promise<string | nu
   try {
     privateDir(opts.cacheDir);
     const path = snapshotPathFor(opts.cacheDir, opts.indexURL);
-    if (existsSync(path)) return path;
+    if (existsSync(path)) {
+      removeStale(opts.cacheDir, path);
+      return path;
+    }
     const started = performance.now();
     const bytes = await buildSnapshot(opts);
     const tmp = `${path}.${process.pid}.tmp`;
     writeFileSync(tmp, bytes, { mode: 0o600 });
     renameSync(tmp, path);
+    removeStale(opts.cacheDir, path);
     opts.logger.info({ path, bytes: bytes.length, ms: Math.round(performance.now() - started) }, 'sandbox snapshot built');
     return path;
   } catch (e) {
     opts.logger.warn({ err: e }, 'sandbox snapshot unavailable; interpreters start cold (~1.5 s each)');
     return null;
+  }
+}
+
+/** Snapshots of other Node or pyodide versions (or an older prelude) are dead weight (~30 MB each). */
+function removeStale(dir: string, keep: string): void {
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (p !== keep && /^pyodide-.*\.snapshot$/.test(name)) discardSnapshot(p);
   }
 }
 

@@ -76,7 +76,7 @@ async function toPage(url: string, f: Fetched): Promise<VisitedPage> {
     return { ...base, title: title || fileName(f.finalUrl), text: text || '(the PDF has no extractable text)' };
   }
   const body = decodeBody(f.bytes, f.contentType);
-  if (f.kind === 'text') {
+  if (f.kind === 'text' && !(/xml/i.test(f.contentType) && /<html[\s>]/i.test(body.slice(0, 2048)))) {
     return { ...base, title: fileName(f.finalUrl), text: normalisePlain(body) + note };
   }
   const { title, text } = extractReadable(body, f.finalUrl);

@@ -4,7 +4,7 @@ import type { ResearchEvent, ResearchInput } from '../../src/engine/events.ts';
 import { createChatService, type ChatEvent } from '../../src/chat/service.ts';
 import { openSessionStore } from '../../src/chat/store.ts';
 import type { ThreadView } from '../../src/chat/types.ts';
-import { InstantEngine, limits, RecordingSurface, request } from './helpers.ts';
+import { GatedEngine, InstantEngine, limits, RecordingSurface, request } from './helpers.ts';
 
 /** 40 steps as fast as it can, then an answer. */
 const burstEngine = {
@@ -96,5 +96,32 @@ test('threads sharing a pacing key (one Discord channel) are paced together', as
   assert.ok(starts.length >= 3);
   assert.ok(starts.at(-1)! - starts[0] >= (starts.length - 1) * 25 - 10, `${starts.length} renders in ${starts.at(-1)! - starts[0]} ms`);
   for (const s of surfaces) assert.equal(s.last()!.status.state, 'done');
+  store.close();
+});
+
+test('under a shared pacing key an answer goes out before queue-position updates of other threads', async () => {
+  const store = openSessionStore(':memory:');
+  const engine = new GatedEngine();
+  const chat = createChatService({ engine, store, limits: limits({ maxConcurrent: 1 }) });
+  const order: string[] = [];
+  const surfaceFor = (name: string) => {
+    const s = new RecordingSurface();
+    const render = s.render.bind(s);
+    s.render = (v: ThreadView) => {
+      order.push(`${name}:${v.status.state}`);
+      return render(v);
+    };
+    return s;
+  };
+  const opts = { minIntervalMs: 100, pacingKey: 'workspace' };
+  await chat.submit(request('U0', 'ta', 'a'), surfaceFor('a'), opts);
+  while (engine.started.length === 0) await new Promise((r) => setTimeout(r, 1));
+  // Five threads queue behind a (five queue-position renders to pace), then a's answer arrives.
+  for (const n of ['b', 'c', 'd', 'e', 'f']) await chat.submit(request(`U${n}`, `t${n}`, n), surfaceFor(n), opts);
+  engine.release('a');
+  while (!order.includes('a:done')) await new Promise((r) => setTimeout(r, 5));
+  const queuedBefore = order.slice(0, order.indexOf('a:done')).filter((o) => o.endsWith(':queued')).length;
+  assert.ok(queuedBefore < 5, `the answer overtakes pending queue updates: ${order.join(' ')}`);
+  await chat.shutdown(0);
   store.close();
 });

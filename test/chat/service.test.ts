@@ -215,3 +215,28 @@ test('shutdown: queued sessions end interrupted at once, running ones after the 
   assert.equal(chat.stats().shuttingDown, true);
   store.close();
 });
+
+test('queue positions are kept current; a request that starts at once is never shown as queued', async () => {
+  const store = openSessionStore(':memory:');
+  const engine = new GatedEngine();
+  const chat = createChatService({ engine, store, limits: limits({ maxConcurrent: 1 }) });
+  const [sa, sb, sc] = [new RecordingSurface(), new RecordingSurface(), new RecordingSurface()];
+  const a = await chat.submit(request('U1', 'ta', 'a'), sa, { minIntervalMs: 0 });
+  const b = await chat.submit(request('U2', 'tb', 'b'), sb, { minIntervalMs: 0 });
+  const c = await chat.submit(request('U3', 'tc', 'c'), sc, { minIntervalMs: 0 });
+  // Submitted back to back: a has not started yet, so it still counts ahead of b and c.
+  assert.deepEqual([a, b, c].map((o) => (o.accepted ? o.ahead : -1)), [0, 1, 2]);
+  await waitFor(() => engine.started.length === 1);
+  await waitFor(() => sc.last()?.status.state === 'queued' && (sc.last()!.status as { ahead: number }).ahead === 1);
+  engine.release('a');
+  await waitFor(() => engine.started.length === 2);
+  await waitFor(() => sc.last()?.status.state === 'queued' && (sc.last()!.status as { ahead: number }).ahead === 0);
+  engine.release('b');
+  await waitFor(() => engine.started.length === 3);
+  engine.release('c');
+  await chat.idle();
+  assert.ok(sa.renders.every((v) => v.status.state !== 'queued'), 'a started at once');
+  assert.ok(sb.renders.some((v) => v.status.state === 'queued' && v.status.ahead === 0));
+  for (const s of [sa, sb, sc]) assert.equal(s.last()!.status.state, 'done');
+  store.close();
+});

@@ -76,6 +76,9 @@ test('sessions left running by a dead process are marked interrupted and their t
     // Process 2 opens the same file.
     const store2 = openSessionStore(dir);
     const chat2 = createChatService({ engine: new InstantEngine(), store: store2, limits: limits() });
+    // A request this process takes before telling the old threads is not mistaken for an orphan.
+    const fresh = await chat2.submit(request('U3', 't3', 'fresh question'), new RecordingSurface(), { minIntervalMs: 0 });
+    assert.ok(fresh.accepted);
     const told: ThreadView[] = [];
     const n = await chat2.recoverInterrupted(async (v) => {
       told.push(v);
@@ -95,6 +98,7 @@ test('sessions left running by a dead process are marked interrupted and their t
     assert.ok(retry.accepted);
     await chat2.idle();
     assert.equal(chat2.view(a.sessionId)!.status.state, 'interrupted');
+    assert.equal(store2.getSession(fresh.sessionId)!.status, 'done');
     await chat1.cancelSession(a.sessionId, 'test'); // let process 1's engine end
     store1.close();
     store2.close();

@@ -2,9 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { splitMessage, trimObservation } from '../../src/chat/text.ts';
 
-/** Every part is balanced: an even number of fence lines. */
+/** No code fence is left open at the end (a fence with an info string cannot close one). */
 function fencesBalanced(part: string): boolean {
-  return part.split('\n').filter((l) => /^\s*```/.test(l)).length % 2 === 0;
+  let open = false;
+  for (const line of part.split('\n')) {
+    if (!open && /^\s*```/.test(line)) open = true;
+    else if (open && /^\s*```\s*$/.test(line)) open = false;
+  }
+  return !open;
 }
 
 test('short text is one part', () => {
@@ -60,4 +65,28 @@ test('trimObservation keeps short text and says how much it cut', () => {
   assert.ok(t.length <= 120);
   assert.match(t, /^row 0\n/);
   assert.match(t, /… \(\d+ more characters\)$/);
+});
+
+test('fuzz: parts fit, fences balance, and no content is lost', () => {
+  let seed = 42;
+  const rnd = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  // Fences at line starts, as Markdown writes them.
+  const pieces = ['word', 'longerword', 'x'.repeat(70), '.', '\n', '\n\n', '\n```python\n', '\n```\n', ' ', '😀', 'a, b;'];
+  for (let round = 0; round < 300; round++) {
+    let text = '';
+    const len = rnd(120);
+    for (let i = 0; i < len; i++) text += pieces[rnd(pieces.length)] + (rnd(3) ? ' ' : '');
+    const limit = 40 + rnd(260);
+    const parts = splitMessage(text, limit);
+    // Content modulo fence markers (added when a fence is closed and reopened) and blanks.
+    const strip = (s: string) => s.replace(/```\w*/g, '').replace(/\s+/g, '');
+    assert.equal(strip(parts.join('\n')), strip(text), `round ${round}`);
+    for (const p of parts) {
+      assert.ok(p.length <= limit, `round ${round}: ${p.length} > ${limit}`);
+      if (fencesBalanced(text)) assert.ok(fencesBalanced(p), `round ${round}: unbalanced part`);
+    }
+  }
 });

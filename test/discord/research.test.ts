@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { botMessages, latch, ScriptedEngine, startRig, waitForBotText } from './helpers.ts';
+import { MANAGE_MESSAGES, MEMBER_PERMISSIONS } from '../fakes/discord.ts';
 
 const citations = [
   { n: 1, url: 'https://example.org/a', title: 'Alpha page', verified: true, status: 'read' as const },
@@ -21,7 +22,12 @@ function engine() {
 }
 
 test('/research: ack, thread on the reply, steps, answer with sources, trace, buttons', async () => {
-  const rig = await startRig({ engine: engine() });
+  const eng = engine();
+  const hold = latch();
+  eng.gate = async (n) => {
+    if (n === 2) await hold.promise;
+  };
+  const rig = await startRig({ engine: eng });
   const { fake } = rig;
   try {
     const it = fake.slashCommand({ question: 'What is alpha?' });
@@ -31,6 +37,11 @@ test('/research: ack, thread on the reply, steps, answer with sources, trace, bu
 
     const starter = fake.channelMessages(fake.channelId).find((m) => m.webhook_id)!;
     const threadId = await fake.waitFor(() => fake.threadFor(starter.id), 'thread on the reply');
+    // While running, the status message carries a Stop button.
+    const running = await fake.waitFor(() => botMessages(fake, threadId).find((m) => m.components.length), 'Stop button');
+    assert.match(running.components[0].components[0].custom_id, /^cir:stop:/);
+    assert.match(running.content, /🔎 \*\*Researching: step 1/);
+    hold.open();
     const trace = await fake.waitFor(() => botMessages(fake, threadId).find((m) => m.attachments.length), 'trace upload', 20000);
     assert.match(trace.attachments[0].filename, /\.(md|txt)$/);
     const upload = fake.requests.find((r) => r.files.length)!;
@@ -51,9 +62,6 @@ test('/research: ack, thread on the reply, steps, answer with sources, trace, bu
     const fb = answer.components[0].components.map((b: { custom_id: string }) => b.custom_id);
     assert.ok(fb[0].startsWith('cir:fb:up:'));
 
-    // While running, the status message had a Stop button (seen in the recorded edits/posts).
-    const stopSeen = fake.requests.some((r) => r.path.startsWith(`/channels/${threadId}/messages`) && JSON.stringify(r.body ?? {}).includes('cir:stop:'));
-    assert.ok(stopSeen, 'a Stop button was shown while running');
     // Progress went through the bot token only; the interaction token was used once (the ack).
     const webhookCalls = fake.requests.filter((r) => r.path.startsWith('/webhooks/'));
     assert.equal(webhookCalls.length, 0);
@@ -65,6 +73,7 @@ test('/research: ack, thread on the reply, steps, answer with sources, trace, bu
     assert.match(reply.body.data.content, /Thanks/);
     assert.equal(reply.body.data.flags & 64, 64, 'ephemeral');
   } finally {
+    hold.open();
     await rig.close();
   }
 });
@@ -119,11 +128,49 @@ test('Stop button cancels a running research and the button disappears', async (
     );
     const stopId = status.components[0].components[0].custom_id as string;
     assert.match(stopId, /^cir:stop:/);
+    // Someone else may not stop it (neither by button nor by typing stop).
+    const other = { ...fake.user, id: '1033044521375760002', username: 'bystander' };
+    const refused = fake.clickButton({ messageId: status.id, customId: stopId, user: other });
+    const ack = await fake.waitFor(() => fake.requests.find((r) => r.path.startsWith(`/interactions/${refused.id}/`)), 'refusal');
+    assert.match(ack.body.data.content, /Only <@1033044521375764530> or a moderator/);
+    fake.userMessage({ channelId: threadId, content: `<@${fake.applicationId}> stop`, mentionBot: true, author: other });
+    await waitForBotText(fake, threadId, 'Only <@');
+    assert.ok(!/Stopped/.test(fake.messages.get(status.id)!.content));
+    // The asker may.
     fake.clickButton({ messageId: status.id, customId: stopId });
     await fake.waitFor(() => /Stopped by/.test(fake.messages.get(status.id)!.content), 'stopped status');
     assert.deepEqual(fake.messages.get(status.id)!.components, []);
     hold.open();
     assert.ok(!botMessages(fake, threadId).some((m) => m.content.includes('Alpha is first')), 'no answer after stop');
+  } finally {
+    hold.open();
+    await rig.close();
+  }
+});
+
+test('a moderator may stop anyone\'s research; research running at shutdown still delivers its answer', async () => {
+  const eng = engine();
+  const hold = latch();
+  eng.gate = async (n) => {
+    if (n === 2) await hold.promise;
+  };
+  const rig = await startRig({ engine: eng });
+  const { fake } = rig;
+  try {
+    const first = fake.userMessage({ content: `<@${fake.applicationId}> one`, mentionBot: true });
+    const t1 = await fake.waitFor(() => fake.threadFor(first.id), 'thread 1');
+    const s1 = await fake.waitFor(() => botMessages(fake, t1).find((m) => m.components.length), 'Stop 1');
+    const mod = { ...fake.user, id: '1033044521375760003', username: 'mod' };
+    fake.clickButton({ messageId: s1.id, customId: s1.components[0].components[0].custom_id, user: mod, memberPermissions: MEMBER_PERMISSIONS | MANAGE_MESSAGES });
+    await fake.waitFor(() => /Stopped by <@1033044521375760003>/.test(fake.messages.get(s1.id)!.content), 'stopped by the moderator');
+
+    const second = fake.userMessage({ content: `<@${fake.applicationId}> two`, mentionBot: true });
+    const t2 = await fake.waitFor(() => fake.threadFor(second.id), 'thread 2');
+    await fake.waitFor(() => botMessages(fake, t2).find((m) => m.components.length), 'running');
+    await rig.adapter.stop();
+    hold.open();
+    await rig.chat.idle();
+    assert.ok(botMessages(fake, t2).some((m) => m.content.includes('Alpha is first')), 'answer delivered after the gateway stopped');
   } finally {
     hold.open();
     await rig.close();

@@ -74,7 +74,7 @@ test('citations: numbered by first use, read/seen/unseen, invented URLs never ve
       [3, 'unseen', false],
     ],
   );
-  assert.equal(citations[0].title, 'Page A');
+  assert.equal(citations[0].title, 'Page A (read)');
   assert.equal(citations[2].title, 'invented.example.net');
   assert.equal(citations[2].url, 'https://invented.example.net/x');
   const dup = rewriteCitations('x [1](https://a.example/) [2](https://a.example)', new SourcesLedger());

@@ -16,7 +16,9 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 /** The "model": one search step, then an answer chosen by the question in the prompt. */
 function researcher(answers: Array<[RegExp, string]>) {
   return ({ prompt }: ScriptContext) => {
-    if (!prompt.includes('```output'))
+    // The system text describes the output format too: look at the assistant's turn only.
+    const turn = prompt.slice(prompt.lastIndexOf('<|im_start|>assistant'));
+    if (!turn.includes('```output'))
       return 'I should search.\n<start_code>\n```python\nprint(web_search("sample question"))\n```\n<end_code>';
     const hit = answers.find(([re]) => re.test(prompt));
     return `The results are enough.\n</think>\n\n${hit ? hit[1] : 'I do not know.'}`;
@@ -44,6 +46,11 @@ test('eval runs the SimpleQA sample through the engine, grades it, writes report
       [/Frank Rosenblatt Award/, 'The 2010 award went to Michio Sugeno.'],
       [/Mont Blanc/, 'I could not find the 2021 survey figure.'],
       [/Mona Lisa of the North/, 'It is The Night Watch.'],
+      [/future wife/, 'Her name would be Jane Ballou.'],
+      [/first person to walk on the Moon/, 'They were 100 years apart.'],
+      [/1992 Summer Olympics/, 'The Llobregat.'],
+      [/moons of Saturn/, 'Saturn has 274 confirmed moons.'],
+      [/FIFA Women/, 'England won it.'],
     ]),
   );
   const search = await startFakeSearch();
@@ -86,6 +93,17 @@ test('eval runs the SimpleQA sample through the engine, grades it, writes report
     const fresh = await run(['--dataset', 'eval/sample/simpleqa.csv', '--out', out], env);
     assert.equal(fresh.code, 2);
     assert.match(fresh.stderr, /--resume/);
+
+    // The other two formats, side by side (same data dir: the sandbox snapshot is reused).
+    const [frames, seal] = await Promise.all(
+      ['frames.tsv', 'seal-0.json'].map((f) => run(['--dataset', `eval/sample/${f}`, '--out', join(out, f), '--concurrency', '3'], env)),
+    );
+    assert.equal(frames.code, 0, frames.stderr);
+    assert.equal(seal.code, 0, seal.stderr);
+    const fr = JSON.parse(readFileSync(join(out, 'frames.tsv', 'report.json'), 'utf8'));
+    const se = JSON.parse(readFileSync(join(out, 'seal-0.json', 'report.json'), 'utf8'));
+    assert.deepEqual([fr.benchmark, fr.graded, fr.correct, fr.modelCard], ['frames', 3, 2, 72.2]);
+    assert.deepEqual([se.benchmark, se.graded, se.correct, se.modelCard], ['seal-0', 3, 1, 26.4]);
   } finally {
     await Promise.all([llm.close(), search.close(), judge.close()]);
     rmSync(out, { recursive: true, force: true });

@@ -182,7 +182,7 @@ export function guildCreate(o: { guildId: string; channels: Json[]; threads: Jso
     icon: null,
     splash: null,
     discovery_splash: null,
-    owner_id: FIXTURE_IDS.userId,
+    owner_id: '1000000000000000001', // not the test user: owners bypass every permission
     afk_channel_id: null,
     afk_timeout: 300,
     verification_level: 0,

@@ -3,7 +3,8 @@
 // `rest: { api: fake.apiUrl }` (env DISCORD_API_URL); the gateway address comes from its
 // GET /api/v10/gateway/bot, as with the real Discord.
 //
-// REST (paths under /api/v10): gateway/bot, users/@me, applications/@me, applications/:app/commands
+// REST (paths under /api/v10): gateway/bot, users/@me, users/@me/channels (open a DM),
+// applications/@me, applications/:app/commands
 // and applications/:app/guilds/:g/commands (PUT bulk overwrite, POST, GET), channels/:id (GET),
 // channels/:id/messages (POST json or multipart with files, GET one, PATCH), channels/:id/messages/:m/threads,
 // channels/:id/threads, channels/:id/typing, interactions/:id/:token/callback (?with_response),
@@ -18,8 +19,15 @@
 //
 // Gateway: HELLO (heartbeat_interval), IDENTIFY -> READY -> GUILD_CREATE, heartbeat ACKs, then
 // dispatches: MESSAGE_CREATE (user messages from the test, and echoes of every message the bot
-// creates, as Discord does), INTERACTION_CREATE, THREAD_CREATE. Everything is recorded:
-// `requests` (REST) and `gatewayIn` / `gatewayOut`.
+// creates, as Discord does), INTERACTION_CREATE, THREAD_CREATE. Without the Message Content
+// intent in IDENTIFY, guild messages that do not mention the bot arrive with empty content, as on
+// Discord. replay(t, d) dispatches recorded payloads (../shared/fixtures/platform-payloads).
+// Everything is recorded: `requests` (REST) and `gatewayIn` / `gatewayOut`.
+//
+// Test drivers: userMessage(), slashCommand(), clickButton() build payloads from the recorded
+// fixtures (discord-payloads.ts); waitFor(pred) resolves when a condition holds; channelMessages(),
+// threadFor(messageId), messages and commands show the resulting state. Plain members have
+// MEMBER_PERMISSIONS (no Manage Messages); the bot has everything but Administrator unless deny().
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -38,7 +46,19 @@ export const PERMISSIONS = {
   SendMessagesInThreads: 1n << 38n,
 } as const;
 export type PermissionName = keyof typeof PERMISSIONS;
-const ALL_PERMISSIONS = (1n << 53n) - 1n;
+// The bot's permissions: everything except Administrator (bit 3), which would bypass every denial.
+const ALL_PERMISSIONS = ((1n << 53n) - 1n) & ~(1n << 3n);
+/** A plain member's permissions (@everyone): no Manage Messages. */
+export const MEMBER_PERMISSIONS =
+  PERMISSIONS.ViewChannel |
+  PERMISSIONS.SendMessages |
+  PERMISSIONS.EmbedLinks |
+  PERMISSIONS.AttachFiles |
+  PERMISSIONS.ReadMessageHistory |
+  PERMISSIONS.CreatePublicThreads |
+  PERMISSIONS.SendMessagesInThreads |
+  (1n << 31n); // Use Application Commands
+export const MANAGE_MESSAGES = 1n << 13n;
 
 export interface RecordedRequest {
   method: string;
@@ -258,13 +278,11 @@ export class FakeDiscord extends EventEmitter {
   }
 
   /** A user clicks the button `customId` on message `messageId`. */
-  clickButton(o: { messageId: string; customId: string; user?: Json }): { id: string; token: string } {
+  clickButton(o: { messageId: string; customId: string; user?: Json; memberPermissions?: bigint }): { id: string; token: string } {
     const msg = this.messages.get(o.messageId)!;
     const ch = this.channels.get(msg.channel_id)!;
     const it = this.newInteraction(ch.id);
-    this.dispatch(
-      'INTERACTION_CREATE',
-      P.buttonInteraction({
+    const d = P.buttonInteraction({
         id: it.id,
         token: it.token,
         applicationId: this.applicationId,
@@ -274,9 +292,17 @@ export class FakeDiscord extends EventEmitter {
         customId: o.customId,
         message: msg,
         appPermissions: this.appPermissions(ch.id).toString(),
-      }),
-    );
+      });
+    if (d.member) d.member.permissions = (o.memberPermissions ?? MEMBER_PERMISSIONS).toString();
+    this.dispatch('INTERACTION_CREATE', d);
     return it;
+  }
+
+  /** Replays a recorded dispatch: user messages are stored first (so the bot can thread on them). */
+  replay(t: string, d: Json): void {
+    if (t === 'MESSAGE_CREATE' && d.author?.id !== this.applicationId)
+      this.messages.set(d.id, { components: [], attachments: [], flags: 0, ...structuredClone(d) } as unknown as StoredMessage);
+    this.dispatch(t, d);
   }
 
   /** Sends a raw dispatch to every identified gateway session. */
@@ -360,7 +386,7 @@ export class FakeDiscord extends EventEmitter {
         channels: guildChannels.filter((c) => c.type !== 11),
         threads: guildChannels.filter((c) => c.type === 11),
         botUser: this.botUser,
-        everyonePermissions: ALL_PERMISSIONS.toString(),
+        everyonePermissions: MEMBER_PERMISSIONS.toString(),
       }),
     });
   }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHttpServer } from '../../src/ops/http.ts';
-import { createHealthCheck } from '../../src/ops/health.ts';
+import { createHealthCheck, displayUrl } from '../../src/ops/health.ts';
 import { createMetrics } from '../../src/ops/metrics.ts';
 import { silentLogger } from '../../src/ops/log.ts';
 import type { SandboxStatus } from '../../src/sandbox/types.ts';
@@ -104,7 +104,7 @@ test('healthz is 503 when the model server is unreachable or the sandbox is miss
     assert.equal(res.status, 503);
     const body = (await res.json()) as { problems: string[] };
     assert.match(body.problems.join('\n'), /unreachable/);
-    assert.match(body.problems.join('\n'), /sandbox not started/);
+    assert.match(body.problems.join('\n'), /sandbox status not available/);
   } finally {
     await b.http.close();
   }
@@ -193,4 +193,9 @@ test('/metrics serves Prometheus text with session, step, token, queue and sandb
     await b.http.close();
     await llm.close();
   }
+});
+
+test('URLs shown in health output and logs lose their credentials', () => {
+  assert.equal(displayUrl('http://user:s3cret@llm.internal:8000/v1'), 'http://llm.internal:8000/v1');
+  assert.equal(displayUrl('not a url'), '(invalid URL)');
 });

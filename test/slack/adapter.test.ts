@@ -2,7 +2,8 @@
 // Slack, with the real chat service and a scripted research engine.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { eventBody, mention, newTs, researchScript, scriptedEngine, startHarness, untilStopped } from './harness.ts';
+import { signRequest } from '../fakes/slack.ts';
+import { SIGNING_SECRET, eventBody, mention, newTs, researchScript, scriptedEngine, startHarness } from './harness.ts';
 
 const CHAN = 'C00FAKECHAN1';
 
@@ -115,6 +116,52 @@ test('retries and the app_mention/message twins are one research; the only deliv
     await h.fake.waitFor(() => h.fake.files.filter((f) => f.completed).length === 2, 15000, 'two traces');
     await h.chat.idle();
     assert.deepEqual(engine.inputs.map((i) => i.question).sort(), ['dedupe me', 'first delivery lost']);
+  } finally {
+    await h.close();
+  }
+});
+
+test('Slack\'s URL verification is answered; after stop() events get 503', async () => {
+  const engine = scriptedEngine(researchScript(1));
+  const h = await startHarness({ engine });
+  try {
+    const res = await fetch(h.eventsUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...signRequest(SIGNING_SECRET, '{"type":"url_verification","challenge":"c-123"}') },
+      body: '{"type":"url_verification","challenge":"c-123"}',
+    });
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /c-123/);
+    assert.equal(h.adapter.status().connected, true);
+    await h.adapter.stop();
+    assert.equal(await h.post(mention('too late')), 503);
+    assert.equal(h.adapter.status().connected, false);
+    assert.equal(engine.inputs.length, 0);
+  } finally {
+    await h.close();
+  }
+});
+
+test('surface(ref) posts the final view of a session a previous process left interrupted', async () => {
+  const h = await startHarness({ engine: scriptedEngine(researchScript(1)) });
+  try {
+    const ref = { platform: 'slack' as const, workspaceId: 'T00FAKE00AA', channelId: CHAN, threadId: '1767000000.000100' };
+    const surface = h.adapter.surface!(ref);
+    await surface.render({
+      sessionId: 'old-session',
+      ref,
+      userId: 'U00FAKEUSER1',
+      question: 'from before the restart',
+      status: { state: 'interrupted' },
+      maxSteps: 8,
+      steps: [{ n: 1, code: 'print(1)', observation: '1', observationFull: '1', error: null, tools: [] }],
+      answer: null,
+      startedAt: Date.now() - 5000,
+      finishedAt: Date.now(),
+    });
+    const [msg] = h.fake.thread(CHAN, ref.threadId);
+    assert.match(JSON.stringify(msg.blocks), /Interrupted: the bot restarted/);
+    assert.equal(h.fake.callsOf('chat.startStream').length, 0, 'no stream for a finished view');
   } finally {
     await h.close();
   }

@@ -141,6 +141,8 @@ test('feedback buttons are stored with the session', async () => {
 test('rate limited (429 + Retry-After) chat.update: the final state is still delivered', async () => {
   const h = await startHarness({ engine: scriptedEngine(researchScript(2)), streaming: false });
   try {
+    const waits: number[] = [];
+    h.adapter.onRateLimit!((ms) => waits.push(ms));
     h.fake.fail('chat.update', { status: 429, retryAfter: 1 }, { times: 2 });
     const ts = newTs();
     await h.post(mention('busy workspace', { ts }));
@@ -148,6 +150,7 @@ test('rate limited (429 + Retry-After) chat.update: the final state is still del
     await h.chat.idle();
     assert.equal(h.fake.callsOf('chat.update').filter((c) => c.failed).length, 2);
     assert.match(JSON.stringify(h.fake.thread(CHAN, ts)[0].blocks), /Done: 2 steps/);
+    assert.deepEqual(waits, [1000, 1000], 'each wait reported for the metrics');
   } finally {
     await h.close();
   }
@@ -211,6 +214,28 @@ test('a failing model server is reported in the thread', async () => {
     const ts = newTs();
     await h.post(mention('anyone there?', { ts }));
     await h.fake.waitFor(() => JSON.stringify(h.fake.thread(CHAN, ts)[0]?.blocks ?? '').includes('not reachable'), 15000, 'failure status');
+  } finally {
+    await h.close();
+  }
+});
+
+test('an oversized answer arrives as several messages in order, each within Slack limits', async () => {
+  const long = Array.from({ length: 90 }, (_, i) => `Paragraph ${i} ${'lorem ipsum '.repeat(40)}[1]`).join('\n\n');
+  const h = await startHarness({ engine: scriptedEngine(researchScript(1, long)) });
+  try {
+    const ts = newTs();
+    await h.post(mention('tell me everything', { ts }));
+    await h.fake.waitFor(() => traces(h) === 1, 15000, 'answer');
+    const parts = h.fake.thread(CHAN, ts).filter((m) => m.text.startsWith('Answer ('));
+    assert.ok(parts.length >= 3, `${parts.length} parts`);
+    const all = parts.map((m) => JSON.stringify(m.blocks)).join('');
+    assert.ok(all.indexOf('Paragraph 0 ') < all.indexOf('Paragraph 89 '));
+    for (const p of parts) {
+      assert.ok(p.blocks.length <= 50);
+      assert.ok(JSON.stringify(p.blocks).length <= 12000);
+      for (const b of p.blocks as { text?: { text: string } }[]) assert.ok((b.text?.text.length ?? 0) <= 3000);
+    }
+    assert.match(JSON.stringify(parts.at(-1)!.blocks), /cir_feedback_up/);
   } finally {
     await h.close();
   }

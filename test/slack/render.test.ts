@@ -160,3 +160,31 @@ test('an oversized answer is split over several messages, each within limits, no
   assert.equal(all.split('cir_feedback_up').length - 1, 1);
   assert.match(JSON.stringify(msgs.at(-1)!.blocks), /cir_feedback_up/);
 });
+
+test('fuzz: split pieces fit, code fences balance, no content is lost', () => {
+  let seed = 11;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const pick = <T>(a: T[]): T => a[Math.floor(rnd() * a.length)];
+  for (let round = 0; round < 400; round++) {
+    const parts = Array.from({ length: 1 + Math.floor(rnd() * 30) }, () =>
+      pick([
+        'word '.repeat(Math.floor(rnd() * 300)),
+        '```\n' + 'code line\n'.repeat(Math.floor(rnd() * 200)) + '```',
+        '```\nunclosed block\n',
+        `<https://example.com/${'x'.repeat(Math.floor(rnd() * 80))}|link>`,
+        'x'.repeat(Math.floor(rnd() * 3000)),
+        '\n\n',
+        '*bold* &amp; ',
+      ]),
+    );
+    const text = parts.join(pick(['', ' ', '\n', '\n\n']));
+    const max = pick([200, 1000, 2950]);
+    const pieces = splitMrkdwn(text, max);
+    for (const p of pieces) {
+      assert.ok(p.length <= max, `round ${round}: piece of ${p.length} > ${max}`);
+      assert.equal((p.match(/```/g) ?? []).length % 2, 0, `round ${round}: unbalanced fences`);
+    }
+    const norm = (s: string) => s.replace(/```/g, '').replace(/\s+/g, '');
+    assert.equal(norm(pieces.join('')), norm(text), `round ${round}: content lost`);
+  }
+});

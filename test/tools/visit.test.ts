@@ -1,6 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createWebVisitor, ToolError, type WebVisitor } from '../../src/tools/index.ts';
+import { parseHttpUrl } from '../../src/tools/fetch/http.ts';
 import { ARTICLES, startFakeWeb, type FakeWeb } from '../fakes/web.ts';
 
 let web: FakeWeb;
@@ -82,6 +83,11 @@ test('IP-literal hosts in every numeric spelling are refused directly', async ()
   } finally {
     await plain.close();
   }
+});
+
+test('a URL without a scheme is read as https', () => {
+  assert.equal(parseHttpUrl('example.com/page?q=1#frag').href, 'https://example.com/page?q=1');
+  assert.equal(parseHttpUrl('HTTP://Example.COM').href, 'http://example.com/');
 });
 
 test('only http and https are visited', async () => {

@@ -10,6 +10,7 @@ import {
   type Client,
   type Interaction,
   type Message,
+  type REST,
 } from 'discord.js';
 import type { ChatService } from '../../chat/service.ts';
 import type { ResearchRequest } from '../../chat/types.ts';
@@ -17,13 +18,15 @@ import type { Logger } from '../../ops/log.ts';
 import { classifyMessage, type MessageFacts, type Where } from './classify.ts';
 import { parseCustomId } from './components.ts';
 import { RESEARCH_COMMAND } from './command.ts';
-import { isAccessError, isThreadRefusal, missingPermissionsText, NEEDED, noThreadText, threadRefusalReason } from './errors.ts';
-import { DISCORD_LIMITS } from './limits.ts';
+import { discordCode, isAccessError, isThreadRefusal, missingPermissionsText, NEEDED, noThreadText, threadRefusalReason } from './errors.ts';
+import { DISCORD_ERRORS, DISCORD_LIMITS } from './limits.ts';
 import { helpText, starterText, threadName } from './render.ts';
-import { DiscordThreadSurface, type DiscordWriter } from './surface.ts';
+import { chatSurface, DiscordThreadSurface, type DiscordWriter } from './surface.ts';
 
 export interface HandlerContext {
   client: Client;
+  /** The adapter's own REST client (bot token); it outlives the gateway client on shutdown. */
+  rest: REST;
   chat: ChatService;
   writer: DiscordWriter;
   logger: Logger;
@@ -34,20 +37,9 @@ export interface HandlerContext {
 type Target = { where: Where; channelId: string; replyTo?: string; notice?: string };
 
 export function createHandlers(ctx: HandlerContext) {
-  const { client, chat, writer, logger } = ctx;
-  const rest = client.rest;
+  const { client, chat, writer, logger, rest } = ctx;
 
-  const newSurface = (channelId: string, replyTo?: string) =>
-    new DiscordThreadSurface({
-      writer,
-      channelId,
-      replyTo,
-      logger,
-      trace: (sid) => {
-        const content = chat.trace(sid);
-        return content ? { filename: chat.traceFilename(sid), content } : null;
-      },
-    });
+  const newSurface = (channelId: string, replyTo?: string) => chatSurface(chat, writer, channelId, { replyTo, logger });
 
   /** Opens the surface at `target`; a thread the bot cannot write in falls back to its channel. */
   async function prepare(target: Target, parentFallback: Target | null): Promise<DiscordThreadSurface | { missing: string[] }> {
@@ -63,7 +55,8 @@ export function createHandlers(ctx: HandlerContext) {
       if (inThread && parentFallback) {
         return prepare({ ...parentFallback, notice: noThreadText(`missing the **${NEEDED.sendInThreads}** permission`) }, null);
       }
-      return { missing: inThread ? [NEEDED.sendInThreads] : [NEEDED.view, NEEDED.send] };
+      if (inThread) return { missing: [NEEDED.sendInThreads] };
+      return { missing: discordCode(err) === DISCORD_ERRORS.missingPermissions ? [NEEDED.send] : [NEEDED.view, NEEDED.send] };
     }
   }
 
@@ -106,6 +99,28 @@ export function createHandlers(ctx: HandlerContext) {
     }
   }
 
+  // ---- stopping ------------------------------------------------------------------------------
+
+  /** The asker may stop their research; so may members who can manage messages there. */
+  function mayStop(sessionId: string, userId: string, moderator: boolean): boolean {
+    const asker = chat.view(sessionId)?.userId;
+    return !asker || asker === userId || moderator;
+  }
+
+  function refusedStop(sessionId: string): string {
+    const asker = chat.view(sessionId)?.userId;
+    return `Only ${asker ? `<@${asker}>` : 'the asker'} or a moderator (Manage Messages) can stop this research.`;
+  }
+
+  function canModerate(message: Message): boolean {
+    try {
+      if (!message.inGuild() || !message.member) return false;
+      return message.channel.permissionsFor(message.member)?.has(PermissionFlagsBits.ManageMessages) ?? false;
+    } catch {
+      return false;
+    }
+  }
+
   // ---- messages ------------------------------------------------------------------------------
 
   async function facts(message: Message): Promise<MessageFacts> {
@@ -143,9 +158,15 @@ export function createHandlers(ctx: HandlerContext) {
       return;
     }
     if (d.kind === 'stop') {
-      const stopped = await chat.cancel({ platform: 'discord', ...d.where }, userId);
-      if (!stopped)
-        await writer.post(postTo, { content: 'Nothing is running here.', message_reference: { message_id: message.id, fail_if_not_exists: false } });
+      const sid = chat.activeSession({ platform: 'discord', ...d.where });
+      const text = !sid
+        ? 'Nothing is running here.'
+        : !mayStop(sid, userId, canModerate(message))
+          ? refusedStop(sid)
+          : (await chat.cancelSession(sid, userId))
+            ? null
+            : 'Nothing is running here.';
+      if (text) await writer.post(postTo, { content: text, message_reference: { message_id: message.id, fail_if_not_exists: false } });
       return;
     }
 
@@ -204,6 +225,11 @@ export function createHandlers(ctx: HandlerContext) {
     const action = parseCustomId(i.customId);
     if (!action) return;
     if (action.kind === 'stop') {
+      const moderator = i.memberPermissions?.has(PermissionFlagsBits.ManageMessages) ?? false;
+      if (!mayStop(action.sessionId, i.user.id, moderator)) {
+        await i.reply({ content: refusedStop(action.sessionId), flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
+        return;
+      }
       const ok = await chat.cancelSession(action.sessionId, i.user.id);
       await i.reply({ content: ok ? 'Stopping…' : 'That research is not running any more.', flags: MessageFlags.Ephemeral });
       return;

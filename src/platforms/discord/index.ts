@@ -1,14 +1,15 @@
 // The Discord adapter: a discord.js gateway client with the fewest intents that work, handing
 // events to handlers.ts and writing through the bot token's REST queue (which honours Discord's
 // X-RateLimit headers and 429s). See docs/discord.md for the application setup.
-import { Client, Events, GatewayIntentBits, Partials } from 'discord.js';
+import { Client, Events, GatewayIntentBits, Partials, REST } from 'discord.js';
 import type { ChatService } from '../../chat/service.ts';
+import type { ThreadRef, ThreadSurface } from '../../chat/types.ts';
 import type { Env } from '../../config.ts';
 import type { Logger } from '../../ops/log.ts';
 import type { PlatformAdapter } from '../types.ts';
 import { createHandlers } from './handlers.ts';
 import { DISCORD_LIMITS } from './limits.ts';
-import { restWriter } from './surface.ts';
+import { chatSurface, restWriter } from './surface.ts';
 
 export interface DiscordAdapterDeps {
   env: Pick<Env, 'DISCORD_TOKEN' | 'DISCORD_API_URL' | 'CIR_ALLOW_BOTS' | 'DISCORD_MESSAGE_CONTENT'>;
@@ -35,8 +36,12 @@ export function discordIntents(messageContent: boolean): GatewayIntentBits[] {
 
 export function createDiscordAdapter(deps: DiscordAdapterDeps, options: DiscordAdapterOptions = {}): PlatformAdapter {
   const { env, chat, logger } = deps;
-  const log = logger.child({ platform: 'discord' });
+  const log = logger;
   let client: Client | null = null;
+  // Writes go through a REST client of our own: Client#destroy() clears its token, but research
+  // still running at shutdown must deliver its final view.
+  let rest: REST | null = null;
+  const rateLimitListeners: ((waitMs: number) => void)[] = [];
   let connected = false;
   let detail = 'not started';
 
@@ -54,10 +59,13 @@ export function createDiscordAdapter(deps: DiscordAdapterDeps, options: DiscordA
         allowedMentions: { parse: [], repliedUser: false },
       });
       client = c;
+      const r = new REST({ api: env.DISCORD_API_URL }).setToken(env.DISCORD_TOKEN);
+      rest = r;
       const handlers = createHandlers({
         client: c,
+        rest: r,
         chat,
-        writer: restWriter(c.rest),
+        writer: restWriter(r),
         logger: log,
         allowBots: env.CIR_ALLOW_BOTS,
         editIntervalMs: options.editIntervalMs ?? DISCORD_LIMITS.editIntervalMs,
@@ -79,7 +87,12 @@ export function createDiscordAdapter(deps: DiscordAdapterDeps, options: DiscordA
         detail = `ready as ${c.user?.tag ?? '?'}`;
       });
       c.on(Events.Error, (err) => log.error({ err }, 'discord client error'));
-      c.rest.on('rateLimited', (info) => log.debug({ route: info.route, retryAfter: info.retryAfter }, 'discord: rate limited'));
+      for (const x of [c.rest, r])
+        x.on('rateLimited', (info) => {
+          const waitMs = info.timeToReset > 0 ? info.timeToReset : info.retryAfter;
+          log.debug({ route: info.route, waitMs }, 'discord: rate limited');
+          for (const l of rateLimitListeners) l(waitMs);
+        });
       const ready = new Promise<void>((resolve) => c.once(Events.ClientReady, () => resolve()));
       try {
         await c.login(env.DISCORD_TOKEN);
@@ -97,10 +110,20 @@ export function createDiscordAdapter(deps: DiscordAdapterDeps, options: DiscordA
       detail = 'stopped';
       const c = client;
       client = null;
-      if (c) await c.destroy();
+      if (!c) return;
+      c.removeAllListeners(Events.MessageCreate);
+      c.removeAllListeners(Events.InteractionCreate);
+      await c.destroy();
     },
     status() {
       return { connected: connected && client !== null, detail };
+    },
+    surface(ref: ThreadRef): ThreadSurface {
+      if (!rest) throw new Error('discord adapter is not started');
+      return chatSurface(chat, restWriter(rest), ref.threadId || ref.channelId, { logger: log });
+    },
+    onRateLimit(listener: (waitMs: number) => void) {
+      rateLimitListeners.push(listener);
     },
   };
 }

@@ -43,6 +43,7 @@ export const DISCORD_ERRORS = {
   invalidWebhookToken: 50027,
   missingPermissions: 50013,
   cannotExecuteOnChannelType: 50024,
+  replyWithoutHistory: 160002,
   threadAlreadyCreated: 160004,
   threadLocked: 160005,
   maxActiveThreads: 160006,

@@ -4,11 +4,12 @@
 // interaction token, which dies after 15 minutes. Each render can be retried: the state below
 // records what was already delivered, so a retry continues where the failed one stopped.
 import { Routes, type REST } from 'discord.js';
+import type { ChatService } from '../../chat/service.ts';
 import type { ThreadSurface, ThreadView } from '../../chat/types.ts';
 import type { Logger } from '../../ops/log.ts';
 import { feedbackRow, stopRow, type ActionRow } from './components.ts';
 import { DISCORD_ERRORS, DISCORD_LIMITS } from './limits.ts';
-import { discordCode } from './errors.ts';
+import { discordCode, isAccessError, NEEDED } from './errors.ts';
 import { answerMessages, planLive } from './render.ts';
 
 /** Message flags: suppress embeds (link previews). */
@@ -34,11 +35,19 @@ const NO_PINGS = { parse: [] as string[], replied_user: false };
 export function restWriter(rest: REST): DiscordWriter {
   return {
     async post(channelId, body, files) {
-      const res = (await rest.post(Routes.channelMessages(channelId), {
-        body: { allowed_mentions: NO_PINGS, ...body },
-        ...(files?.length ? { files: files.map((f) => ({ name: f.name, data: f.data, contentType: 'text/markdown; charset=utf-8' })) } : {}),
-      })) as { id: string };
-      return { id: res.id };
+      const send = (b: MessageBody) =>
+        rest.post(Routes.channelMessages(channelId), {
+          body: { allowed_mentions: NO_PINGS, ...b },
+          ...(files?.length ? { files: files.map((f) => ({ name: f.name, data: f.data, contentType: 'text/markdown; charset=utf-8' })) } : {}),
+        }) as Promise<{ id: string }>;
+      try {
+        return { id: (await send(body)).id };
+      } catch (err) {
+        // Replies need Read Message History; without it, post the same message without the reply.
+        if (!body.message_reference || discordCode(err) !== DISCORD_ERRORS.replyWithoutHistory) throw err;
+        const { message_reference: _drop, ...plain } = body;
+        return { id: (await send(plain)).id };
+      }
     },
     async edit(channelId, messageId, body) {
       await rest.patch(Routes.channelMessage(channelId, messageId), { body: { allowed_mentions: NO_PINGS, ...body } });
@@ -55,6 +64,24 @@ export interface SurfaceOptions {
   /** The complete trace of a finished session (from the chat layer), with its file name. */
   trace?: (sessionId: string) => { filename: string; content: string } | null;
   logger?: Logger;
+}
+
+/** A surface whose final render attaches the chat layer's trace of the session. */
+export function chatSurface(
+  chat: Pick<ChatService, 'trace' | 'traceFilename'>,
+  writer: DiscordWriter,
+  channelId: string,
+  o: { replyTo?: string; logger?: Logger } = {},
+): DiscordThreadSurface {
+  return new DiscordThreadSurface({
+    writer,
+    channelId,
+    ...o,
+    trace: (sid) => {
+      const content = chat.trace(sid);
+      return content ? { filename: chat.traceFilename(sid), content } : null;
+    },
+  });
 }
 
 const FINAL = new Set(['done', 'failed', 'cancelled', 'interrupted']);
@@ -174,7 +201,14 @@ export class DiscordThreadSurface implements ThreadSurface {
     }
     if (!this.#traceDone && (view.status.state === 'done' || view.status.state === 'failed')) {
       const trace = this.#o.trace?.(view.sessionId);
-      if (trace) await this.#attach(trace.filename, trace.content);
+      try {
+        if (trace) await this.#attach(trace.filename, trace.content);
+      } catch (err) {
+        // Without Attach Files the answer still stands; say why the file is missing.
+        if (!isAccessError(err)) throw err;
+        this.#o.logger?.warn({ err, channelId: this.channelId }, 'discord: cannot attach the trace');
+        await this.#post({ content: `(I couldn't attach the full trace here: missing the **${NEEDED.attach}** permission.)` });
+      }
       this.#traceDone = true;
     }
     this.#finished = true;

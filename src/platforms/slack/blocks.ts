@@ -58,7 +58,9 @@ export function statusLine(view: ThreadView, now: number = Date.now()): string {
     case 'writing':
       return `:writing_hand: Writing the answer · ${view.steps.length} ${plural(view.steps.length, 'step')} · ${took}`;
     case 'done':
-      return `:white_check_mark: Done: ${view.steps.length} ${plural(view.steps.length, 'step')} in ${took}`;
+      return view.steps.length === 0
+        ? `:white_check_mark: Done in ${took}`
+        : `:white_check_mark: Done: ${view.steps.length} ${plural(view.steps.length, 'step')} in ${took}`;
     case 'failed':
       return `:warning: ${escapeMrkdwn(truncate(s.message, 1500))}`;
     case 'cancelled':

@@ -48,10 +48,14 @@ const STOP_WORDS = /^(stop|cancel|abort)[.!]?$/i;
 export function parseMessageEvent(body: SlackEventBody, ctx: ParseContext): Intent {
   const e = body.event;
   if (!e || (e.type !== 'app_mention' && e.type !== 'message')) return ignore('not a message');
-  if (e.subtype && !PERSON_SUBTYPES.has(e.subtype)) return ignore(`subtype ${e.subtype}`);
-  if (!e.user || !e.channel || !e.ts) return ignore('incomplete event');
-  if (e.user === ctx.botUserId || (ctx.botId && e.bot_id === ctx.botId)) return ignore('own message');
-  if (e.bot_id && !ctx.allowBots) return ignore('bot message');
+  const fromBot = Boolean(e.bot_id) || e.subtype === 'bot_message';
+  if (e.subtype && !PERSON_SUBTYPES.has(e.subtype) && !(e.subtype === 'bot_message' && ctx.allowBots))
+    return ignore(`subtype ${e.subtype}`);
+  if ((e.user && e.user === ctx.botUserId) || (ctx.botId && e.bot_id === ctx.botId)) return ignore('own message');
+  if (fromBot && !ctx.allowBots) return ignore('bot message');
+  // Integrations posting as a bot may have no user: the bot id stands in for one.
+  const author = e.user ?? (fromBot ? e.bot_id : undefined);
+  if (!author || !e.channel || !e.ts) return ignore('incomplete event');
 
   const raw = e.text ?? '';
   const mentioned = mentionsUser(raw, ctx.botUserId);
@@ -72,13 +76,13 @@ export function parseMessageEvent(body: SlackEventBody, ctx: ParseContext): Inte
   else addressed = researchThread && ctx.followup === 'any';
   if (!addressed) return ignore(isReply ? 'reply in a thread that is not ours' : 'not addressed to the bot');
 
-  if (researchThread && STOP_WORDS.test(question)) return { kind: 'stop', ref, userId: e.user, dedupeKey };
+  if (researchThread && STOP_WORDS.test(question)) return { kind: 'stop', ref, userId: author, dedupeKey };
   if (!question) {
     // A bare follow-up without text (a file, an emoji-only edit) is not worth a help message.
     if (!mentioned && !dm) return ignore('empty follow-up');
-    return { kind: 'help', ref, userId: e.user, dm, dedupeKey };
+    return { kind: 'help', ref, userId: author, dm, dedupeKey };
   }
-  return { kind: 'research', ref, userId: e.user, question, dm, dedupeKey, messageTs: e.ts };
+  return { kind: 'research', ref, userId: author, question, dm, dedupeKey, messageTs: e.ts };
 }
 
 function ignore(reason: string): Intent {

@@ -166,6 +166,11 @@ export function createSlackAdapter(deps: SlackAdapterDeps): PlatformAdapter {
     }
   });
 
+  // Buttons we did not make (an old message, another integration): acknowledge, do nothing.
+  app.action(/^(?!cir_)/, async ({ ack }) => {
+    await ack();
+  });
+
   // The manifest declares no slash commands; should one be configured anyway, answer instead of timing out.
   app.command(/.*/, async ({ ack }) => {
     await ack({ response_type: 'ephemeral', text: `Mention me with your question instead: <@${botUserId}> …` });

@@ -96,7 +96,9 @@ export function splitMrkdwn(text: string, max: number): string[] {
     const budget = max - (reopen ? 4 : 0) - 4; // room for a reopening and a closing fence
     const head = reopen ? '```\n' : '';
     if (rest.length <= budget) {
-      pieces.push(head + rest);
+      const last = head + rest;
+      // An unclosed block in the input (the model forgot a fence) is closed here.
+      pieces.push((last.match(/```/g) ?? []).length % 2 === 1 ? `${last}\n\`\`\`` : last);
       break;
     }
     let cut = bestCut(rest, budget);

@@ -56,10 +56,13 @@ export class SlackThreadSurface implements ThreadSurface {
   /** The thread cannot be posted to (reported to the person): later renders are skipped. */
   #dead = false;
   #traceAttached = false;
+  /** Who asked (from the target, else from the first view): problem reports go to them. */
+  #askedBy: string;
 
   constructor(ctx: SlackSurfaceContext, target: SurfaceTarget) {
     this.#ctx = ctx;
     this.#t = target;
+    this.#askedBy = target.userId;
   }
 
   /** The ts of the status message once posted (tests, logs). */
@@ -110,6 +113,7 @@ export class SlackThreadSurface implements ThreadSurface {
   }
 
   async #render(view: ThreadView): Promise<void> {
+    this.#askedBy ||= view.userId;
     const finished = isFinished(view.status);
     const team = this.#t.ref.workspaceId;
     if (this.#mode === 'unknown' && (!this.#ctx.streamingEnabled || this.#ctx.streamingByWorkspace.get(team) === false))
@@ -131,7 +135,8 @@ export class SlackThreadSurface implements ThreadSurface {
       this.#statusJson = JSON.stringify(msg.blocks);
     }
 
-    if (this.#mode === 'unknown' && view.steps.length > 0) await this.#startStream(view);
+    // Streaming only pays while steps are still coming (a recovered, finished view just edits).
+    if (this.#mode === 'unknown' && view.steps.length > 0 && !finished) await this.#startStream(view);
     if (this.#mode === 'stream' && !this.#streamDone) await this.#streamSteps(view, finished);
 
     const msg = renderStatus(view, { streamingSteps: this.#mode === 'stream' });
@@ -166,7 +171,7 @@ export class SlackThreadSurface implements ThreadSurface {
       channel: ref.channelId,
       thread_ts: ref.threadId,
       recipient_team_id: ref.workspaceId || undefined,
-      recipient_user_id: this.#t.userId,
+      recipient_user_id: this.#t.userId || view.userId,
       task_display_mode: 'timeline',
     });
     const tasks = view.steps.map((s) => taskForStep(s, view.status.state));
@@ -282,8 +287,8 @@ export class SlackThreadSurface implements ThreadSurface {
     const inThread = () =>
       client.chat.postMessage({ channel: this.#t.ref.channelId, thread_ts: this.#t.ref.threadId, text, unfurl_links: false });
     // A direct message from the app reaches the person even where the bot cannot post.
-    const byDm = () => client.chat.postMessage({ channel: this.#t.userId, text, unfurl_links: false });
-    const attempts = problem.kind === 'not_in_channel' ? [byDm] : [inThread, byDm];
+    const byDm = () => client.chat.postMessage({ channel: this.#askedBy, text, unfurl_links: false });
+    const attempts = (problem.kind === 'not_in_channel' ? [byDm] : [inThread, byDm]).filter((a) => a !== byDm || this.#askedBy);
     for (const attempt of attempts) {
       try {
         await attempt();

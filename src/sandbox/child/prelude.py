@@ -131,6 +131,18 @@ import posix as _posix  # noqa: E402
 # The runtime's own system() would try to start a host shell (the process is not allowed to;
 # it would die trying). Say no politely instead.
 _os.system = _posix.system = _os.popen = _no_processes
+# Past ~50k Python frames the JavaScript stack overflows and the whole interpreter dies; keep
+# deep recursion a RecursionError the code can catch.
+RECURSION_LIMIT_MAX = 20000
+_real_setrecursionlimit = _sys.setrecursionlimit
+
+
+def _setrecursionlimit(limit):
+    _real_setrecursionlimit(min(int(limit), RECURSION_LIMIT_MAX))
+
+
+_sys.setrecursionlimit = _setrecursionlimit
+
 for _name in ('_', 'PYTHONINSPECT', 'LD_LIBRARY_PATH'):
     _os.environ.pop(_name, None)
 del _name

@@ -2,19 +2,20 @@
 // class/id hints, takes the best subtree plus related siblings, cleans it, renders it as text.
 // Runs directly on the htmlparser2 tree (a few linear passes) for speed.
 import { parseDocument } from 'htmlparser2';
+import { cleanContent } from './clean.ts';
+import { flatText } from './flat.ts';
 import {
   type AnyNode,
   type Element,
   BLOCK_TAGS,
   collapsedLength,
   countCommas,
-  findAll,
   findFirst,
   isElement,
   isText,
   textOf,
 } from './dom.ts';
-import { SHARE, UNLIKELY, MAYBE, UNLIKELY_ROLES, classWeight, isHidden, matchString } from './hints.ts';
+import { UNLIKELY, MAYBE, UNLIKELY_ROLES, classWeight, isHidden, matchString } from './hints.ts';
 import { renderText } from './render.ts';
 
 export interface Readable {
@@ -274,6 +275,11 @@ class Page {
         out.push(s);
         continue;
       }
+      // Articles split into same-class blocks (by figures, ads) whose text sits too deep to score.
+      if (bonus > 0 && s.name === top.name && this.stat(s).text >= 50 && this.linkDensity(s) < 0.3) {
+        out.push(s);
+        continue;
+      }
       if (s.name === 'p' || (s.name === 'div' && !hasBlockChild(s))) {
         const st = this.stat(s);
         const ld = this.linkDensity(s);
@@ -282,61 +288,6 @@ class Page {
       }
     }
     return out;
-  }
-
-  /** Removes link lists, widgets and media boxes left inside the chosen content. */
-  clean(root: Element, title: string): void {
-    this.cleanNode(root, false, title);
-  }
-
-  private cleanNode(n: Element, inDataTable: boolean, title: string): void {
-    const kids = n.children;
-    for (let i = kids.length - 1; i >= 0; i--) {
-      const c = kids[i];
-      if (!isElement(c)) continue;
-      const dataTable = inDataTable || (c.name === 'table' && isDataTable(c));
-      this.cleanNode(c, dataTable, title);
-      if (this.shouldRemove(c, inDataTable, dataTable, title)) {
-        kids.splice(i, 1);
-        c.parent = null;
-      }
-    }
-  }
-
-  private shouldRemove(e: Element, inDataTable: boolean, isData: boolean, title: string): boolean {
-    const tag = e.name;
-    if (tag === 'h1' || tag === 'h2') {
-      if (this.weight(e) < 0) return true;
-      if (title && similar(textOf(e), title)) return true;
-      return false;
-    }
-    const m = matchString(e);
-    if (m && SHARE.test(m) && this.stat(e).text < 500 && this.flags.stripUnlikely) return true;
-    if (!this.flags.cleanConditionally) return false;
-    if (tag !== 'div' && tag !== 'ul' && tag !== 'ol' && tag !== 'table' && tag !== 'form' && tag !== 'fieldset' && tag !== 'section') return false;
-    if (isData || inDataTable) return false;
-    if (hasAncestor(e, 'code') || hasAncestor(e, 'pre')) return false;
-    const weight = this.weight(e);
-    if (weight < 0) return true;
-    const text = textOf(e);
-    if (countCommas(text) >= 10) return false;
-    const counts = countTags(e);
-    const p = counts.p;
-    const img = counts.img;
-    const li = counts.li;
-    const isList = tag === 'ul' || tag === 'ol' || counts.listText > 0.9 * collapsedLength(text);
-    const ld = this.linkDensity(e);
-    const len = collapsedLength(text);
-    const headingDensity = len ? counts.headingText / len : 0;
-    if (img > 1 && p / img < 0.5 && !hasAncestor(e, 'figure')) return true;
-    if (!isList && li > p) return true;
-    if (counts.input > Math.floor(p / 3)) return true;
-    if (!isList && headingDensity < 0.9 && len < 25 && (img === 0 || img > 2) && ld > 0) return true;
-    if (!isList && weight < 25 && ld > 0.2) return true;
-    if (weight >= 25 && ld > 0.5) return true;
-    if ((counts.embed === 1 && len < 75) || counts.embed > 1) return true;
-    if (img === 0 && len === 0) return true;
-    return false;
   }
 }
 
@@ -347,57 +298,6 @@ function hasBlockChild(e: Element): boolean {
 function contains(anc: Element, e: AnyNode): boolean {
   for (let p = e.parent; p; p = p.parent) if (p === anc) return true;
   return false;
-}
-
-function hasAncestor(e: Element, tag: string): boolean {
-  for (let p = e.parent; p; p = p.parent) if (isElement(p) && p.name === tag) return true;
-  return false;
-}
-
-function countTags(e: Element) {
-  const c = { p: 0, img: 0, li: 0, input: 0, embed: 0, headingText: 0, listText: 0 };
-  const walk = (n: Element) => {
-    for (const k of n.children) {
-      if (!isElement(k)) continue;
-      switch (k.name) {
-        case 'p': c.p++; break;
-        case 'img': c.img++; break;
-        case 'li': c.li++; break;
-        case 'input': c.input++; break;
-        case 'embed': case 'object': case 'iframe': case 'video': c.embed++; break;
-        case 'h1': case 'h2': case 'h3': case 'h4': case 'h5': case 'h6': c.headingText += collapsedLength(textOf(k)); break;
-        case 'ul': case 'ol': c.listText += collapsedLength(textOf(k)); break;
-      }
-      walk(k);
-    }
-  };
-  walk(e);
-  return c;
-}
-
-function isDataTable(t: Element): boolean {
-  if (t.attribs.role === 'presentation' || t.attribs.datatable === '0') return false;
-  if (t.attribs.summary) return true;
-  if (findFirst(t, (e) => e !== t && e.name === 'table')) return false;
-  if (findFirst(t, (e) => e.name === 'caption' || e.name === 'th' || e.name === 'thead' || e.name === 'tfoot' || e.name === 'colgroup')) return true;
-  const rows = findAll(t, (e) => e.name === 'tr');
-  let cols = 0;
-  for (const r of rows) cols = Math.max(cols, r.children.filter((c) => isElement(c) && (c.name === 'td' || c.name === 'th')).length);
-  if (rows.length >= 10 || cols > 4) return true;
-  return rows.length * cols > 10;
-}
-
-function words(s: string): string[] {
-  return s.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean);
-}
-
-/** True when a heading says the same thing as the title. */
-function similar(a: string, b: string): boolean {
-  const wa = words(a);
-  const wb = new Set(words(b));
-  if (wa.length === 0 || wb.size === 0) return false;
-  const shared = wa.filter((w) => wb.has(w)).length;
-  return shared / Math.max(wa.length, wb.size) >= 0.75;
 }
 
 function findTitle(doc: AnyNode): string {
@@ -424,14 +324,14 @@ function attempt(html: string, flags: Flags): Readable & { length: number } {
   page.measure(body, false);
   page.score(body);
   const top = page.top();
-  if (process.env.EXTRACT_DEBUG) console.error("top:", top?.name, top?.attribs.class, top?.attribs.id, page.scores.get(top!), top?.parent && (top.parent as Element).name, (top?.parent as Element)?.attribs?.class);
+  if (process.env.EXTRACT_DEBUG) console.error("top:", top?.name, top?.attribs.class, page.scores.get(top!), (top?.parent as Element)?.attribs?.class);
   let nodes: Element[];
   if (!top || top.name === 'body' || top.name === 'html') {
     nodes = [body];
   } else {
     nodes = page.gather(top);
   }
-  for (const n of nodes) page.clean(n, title);
+  for (const n of nodes) cleanContent(page, n, title);
   // clean() may have removed a whole node's content; keep what is still attached.
   const text = renderText(nodes.filter((n) => n === body || n.parent));
   return { title, text, length: text.length };
@@ -439,6 +339,16 @@ function attempt(html: string, flags: Flags): Readable & { length: number } {
 
 /** Title and readable plain text of an HTML page. `baseUrl` is accepted for future link handling. */
 export function extractReadable(html: string, _baseUrl?: string): Readable {
+  try {
+    return extractScored(html);
+  } catch (err) {
+    // Pathological trees (tens of thousands of nested tags) exhaust the stack: read them flat.
+    if (err instanceof RangeError) return flatText(html);
+    throw err;
+  }
+}
+
+function extractScored(html: string): Readable {
   const order: Flags[] = [
     { stripUnlikely: true, weightClasses: true, cleanConditionally: true },
     { stripUnlikely: false, weightClasses: true, cleanConditionally: true },

@@ -171,10 +171,12 @@ function cells(tr: Element): Element[] {
 
 /** A data table (no nested tables, short cells) renders as rows; layout tables as ordinary blocks. */
 function isSimpleTable(t: Element): boolean {
-  for (const r of rows(t))
+  const rs = rows(t);
+  const headed = rs.some((r) => r.children.some((c) => isElement(c) && c.name === 'th'));
+  for (const r of rs)
     for (const c of cells(r)) {
       if (hasNestedTable(c)) return false;
-      if (hasBlockInside(c) && textLength(c) > 400) return false;
+      if (!headed && hasBlockInside(c) && textLength(c) > 400) return false;
     }
   return true;
 }

@@ -107,8 +107,11 @@ export class HttpFetcher {
 
 export function parseHttpUrl(raw: string): URL {
   let u: URL;
+  let text = raw.trim();
+  // Models often drop the scheme ("example.com/page"): read it as https.
+  if (!/^[a-z][a-z0-9+.-]*:/i.test(text) && /^[\w-]+(\.[\w-]+)*\.[a-z]{2,}(?=[/:?#]|$)/i.test(text)) text = `https://${text}`;
   try {
-    u = new URL(raw.trim());
+    u = new URL(text);
   } catch {
     throw new ToolError('bad_url', `not a valid URL: ${raw.slice(0, 200)}`);
   }

@@ -92,7 +92,9 @@ export function createSearchProvider(options: SearchOptions, backend: Backend = 
       const q = String(query ?? '').trim();
       if (!q) throw new ToolError('bad_query', 'the search query is empty');
       const n = Number.isFinite(count) ? Math.min(MAX_RESULTS, Math.max(1, Math.floor(count))) : 10;
-      const req = backend.request(q, deny.length ? n + 5 : n);
+      // Ask for a few spare results to make up for denied ones, without crossing a page of 10
+      // (Serper bills larger pages double).
+      const req = backend.request(q, deny.length ? Math.min(n + 5, Math.max(n, 10)) : n);
       let last: ToolError | undefined;
       for (let attempt = 0; attempt <= maxRetries; attempt++) {
         const r = await once(req, signal);

@@ -1,0 +1,91 @@
+// Renders a research event stream in a terminal: live thinking (dimmed), each step's code, its
+// tool calls, a trimmed observation, progress, then the answer with numbered sources. The --json
+// form is one event per line (the contract scripts rely on).
+import type { ResearchEvent } from '../../engine/events.ts';
+
+export interface Out {
+  write(s: string): unknown;
+}
+
+export function jsonRenderer(out: Out): (e: ResearchEvent) => void {
+  return (e) => out.write(`${JSON.stringify(e)}\n`);
+}
+
+export interface HumanOptions {
+  color: boolean;
+  /** Observation lines shown per step (the model saw all of it). */
+  observationLines?: number;
+}
+
+export function humanRenderer(out: Out, opts: HumanOptions): (e: ResearchEvent) => void {
+  const c = (code: string) => (s: string) => (opts.color ? `\x1b[${code}m${s}\x1b[0m` : s);
+  const dim = c('2');
+  const bold = c('1');
+  const cyan = c('36');
+  const red = c('31');
+  const green = c('32');
+  const yellow = c('33');
+  const maxLines = opts.observationLines ?? 12;
+  let maxSteps = 0;
+  let atLineStart = true;
+  const line = (s = '') => {
+    if (!atLineStart) out.write('\n');
+    out.write(`${s}\n`);
+    atLineStart = true;
+  };
+
+  return (e) => {
+    switch (e.type) {
+      case 'started':
+        maxSteps = e.maxSteps;
+        line(bold(`Researching: ${e.question}`));
+        break;
+      case 'thinking':
+        out.write(dim(e.text));
+        atLineStart = e.text.endsWith('\n');
+        break;
+      case 'code':
+        line(cyan(`── step ${e.step}/${maxSteps} ${'─'.repeat(40)}`));
+        for (const l of e.code.split('\n')) line(`  ${l}`);
+        break;
+      case 'tool':
+        line(yellow(`  → ${e.name}(${JSON.stringify(e.arg)})`));
+        break;
+      case 'observation': {
+        const lines = e.output.split('\n');
+        const shown = lines.slice(0, maxLines).map((l) => (l.length > 160 ? `${l.slice(0, 159)}…` : l));
+        line(dim(`  output (${(e.durationMs / 1000).toFixed(1)} s)${e.stateLost ? ' — interpreter restarted' : ''}:`));
+        for (const l of shown) line((e.error ? red : dim)(`  │ ${l}`));
+        if (lines.length > maxLines) line(dim(`  │ … ${lines.length - maxLines} more lines`));
+        break;
+      }
+      case 'writing':
+        line(cyan('── writing the answer ──'));
+        break;
+      case 'concluding':
+        line(yellow(`── concluding: ${e.reason === 'steps' ? 'step budget spent' : e.reason === 'context' ? 'context is full' : 'the model stalled'} ──`));
+        break;
+      case 'answer': {
+        line();
+        line(bold('Answer'));
+        line(e.text);
+        if (e.citations.length) {
+          line();
+          line(bold('Sources'));
+          for (const s of e.citations) {
+            const mark = s.status === 'read' ? green('read') : s.status === 'seen' ? yellow('seen in search results only') : red('NOT SEEN in the research: unverified');
+            line(`  [${s.n}] ${s.title} — ${s.url} (${mark})`);
+          }
+        }
+        line(dim(`${e.steps} steps, ${(e.durationMs / 1000).toFixed(1)} s, ${e.usage.promptTokens + e.usage.completionTokens} tokens`));
+        break;
+      }
+      case 'error':
+        line(red(`Error: ${e.message}`));
+        break;
+      case 'cancelled':
+        line(yellow('Cancelled.'));
+        break;
+    }
+  };
+}

@@ -1,0 +1,128 @@
+// The gateway side: intents, heartbeats, replays of recorded traffic, dedupe of replayed events,
+// follow-ups with and without the Message Content intent, DMs and "stop" text.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { loadGatewayFixture } from '../fakes/discord-payloads.ts';
+import { botMessages, latch, ScriptedEngine, startRig, waitForBotText, type Step } from './helpers.ts';
+
+const steps: Step[] = [{ code: 'print(1 + 1)', output: '2' }];
+
+test('IDENTIFY asks for Guilds, GuildMessages and DirectMessages only; heartbeats are acknowledged', async () => {
+  const rig = await startRig({ engine: new ScriptedEngine({ steps, answer: 'x' }), beforeStart: (f) => (f.heartbeatIntervalMs = 200) });
+  const { fake } = rig;
+  try {
+    const identify = fake.gatewayIn.find((p) => p.op === 2)!;
+    assert.equal(identify.d.intents, (1 << 0) | (1 << 9) | (1 << 12));
+    assert.equal(identify.d.token, fake.token);
+    await fake.waitFor(() => fake.gatewayIn.filter((p) => p.op === 1).length >= 2, 'two heartbeats');
+    assert.ok(fake.gatewayOut.filter((p) => p.op === 11).length >= 2, 'ACKed');
+    assert.deepEqual(rig.adapter.status().connected, true);
+  } finally {
+    await rig.close();
+  }
+  assert.equal(rig.adapter.status().connected, false);
+});
+
+test('replay of recorded traffic: mention -> thread, thread reply -> follow-up, the rest ignored', async () => {
+  const fx = loadGatewayFixture();
+  const eng = new ScriptedEngine({ steps, answer: 'Replayed answer.' });
+  const rig = await startRig({
+    engine: eng,
+    env: { DISCORD_MESSAGE_CONTENT: 'true' },
+    beforeStart: (f) => f.addChannel({ id: fx.metadata.threadId, type: 11, parentId: fx.metadata.channelId }),
+  });
+  const { fake } = rig;
+  try {
+    const replay = (name: string) => {
+      const p = fx[name];
+      if (p.type?.startsWith?.('GATEWAY_')) fake.replay(p.type.slice('GATEWAY_'.length), p.data);
+      else fake.replay('INTERACTION_CREATE', p);
+    };
+    replay('gatewayRoleMention');
+    replay('gatewayBotWelcome');
+    replay('gatewayReactionAdd');
+    replay('buttonClickHello');
+    replay('gatewayMention');
+    const threadId = await fake.waitFor(() => fake.threadFor(fx.gatewayMention.data.id), 'thread on the recorded mention');
+    assert.equal(threadId, fx.metadata.threadId, 'same thread id as in the recording');
+    await waitForBotText(fake, threadId, 'Replayed answer.');
+    assert.deepEqual(eng.inputs.map((i) => i.question), ['Hey']);
+    replay('gatewayThreadCreate');
+    replay('gatewaySubscribedMessage');
+    await fake.waitFor(() => eng.inputs.length === 2, 'follow-up from the recorded thread reply');
+    assert.equal(eng.inputs[1].question, 'Hey');
+    assert.equal(eng.inputs[1].history?.length, 1);
+    await fake.waitFor(() => botMessages(fake, threadId).filter((m) => m.content.includes('Replayed answer.')).length === 2, 'second answer');
+    // Nothing answered the unknown button or the role mention.
+    assert.ok(!fake.requests.some((r) => r.path.startsWith(`/interactions/${fx.buttonClickHello.id}/`)));
+    assert.equal(eng.inputs.length, 2);
+  } finally {
+    await rig.close();
+  }
+});
+
+test('gateway replays of the same message or interaction are answered once', async () => {
+  const eng = new ScriptedEngine({ steps, answer: 'Once.' });
+  const rig = await startRig({ engine: eng });
+  const { fake } = rig;
+  try {
+    const d = fake.userMessage({ content: `<@${fake.applicationId}> once?`, mentionBot: true });
+    fake.dispatch('MESSAGE_CREATE', d);
+    const threadId = await fake.waitFor(() => fake.threadFor(d.id), 'thread');
+    await waitForBotText(fake, threadId, 'Once.');
+    const it = fake.slashCommand({ question: 'also once?' });
+    const replayed = fake.gatewayOut.find((p) => p.t === 'INTERACTION_CREATE' && p.d.id === it.id)!;
+    fake.dispatch('INTERACTION_CREATE', replayed.d);
+    await fake.waitFor(() => eng.inputs.length === 2, 'second research');
+    await fake.waitFor(() => botMessages(fake, fake.channelId).length >= 1, 'starter');
+    assert.equal(fake.requests.filter((r) => r.path.includes(`/interactions/${it.id}/`)).length, 1);
+    assert.equal(fake.requests.filter((r) => r.path.endsWith(`/messages/${d.id}/threads`)).length, 1);
+    assert.deepEqual(eng.inputs.map((i) => i.question), ['once?', 'also once?']);
+  } finally {
+    await rig.close();
+  }
+});
+
+test('without the Message Content intent, un-mentioned thread replies (blank content) are ignored', async () => {
+  const eng = new ScriptedEngine({ steps, answer: 'First.' });
+  const rig = await startRig({ engine: eng });
+  const { fake } = rig;
+  try {
+    const d = fake.userMessage({ content: `<@${fake.applicationId}> first`, mentionBot: true });
+    const threadId = await fake.waitFor(() => fake.threadFor(d.id), 'thread');
+    await waitForBotText(fake, threadId, 'First.');
+    fake.userMessage({ channelId: threadId, content: 'and then?' });
+    // A mention afterwards is answered: the un-mentioned reply before it was not.
+    fake.userMessage({ channelId: threadId, content: `<@${fake.applicationId}> and then, really?`, mentionBot: true });
+    await fake.waitFor(() => eng.inputs.length === 2, 'mentioned follow-up');
+    assert.deepEqual(eng.inputs.map((i) => i.question), ['first', 'and then, really?']);
+  } finally {
+    await rig.close();
+  }
+});
+
+test('DMs work without threads; "stop" in a research thread cancels', async () => {
+  const eng = new ScriptedEngine({ steps: [...steps, { code: 'print(2)', output: '2' }], answer: 'DM answer.' });
+  const rig = await startRig({ engine: eng, env: { DISCORD_MESSAGE_CONTENT: 'true' } });
+  const { fake } = rig;
+  try {
+    const dm = fake.addChannel({ type: 1 });
+    fake.userMessage({ channelId: dm.id, content: 'what is in a DM?' });
+    await waitForBotText(fake, dm.id, 'DM answer.');
+    assert.equal(fake.requests.filter((r) => r.path.includes('/threads')).length, 0);
+
+    const hold = latch();
+    eng.gate = async (n) => {
+      if (n === 2) await hold.promise;
+    };
+    const d = fake.userMessage({ content: `<@${fake.applicationId}> stoppable`, mentionBot: true });
+    const threadId = await fake.waitFor(() => fake.threadFor(d.id), 'thread');
+    await waitForBotText(fake, threadId, 'print(1 + 1)');
+    fake.userMessage({ channelId: threadId, content: 'stop' });
+    await waitForBotText(fake, threadId, 'Stopped by');
+    hold.open();
+    assert.ok(!botMessages(fake, threadId).some((m) => m.content.includes('DM answer.')));
+  } finally {
+    await rig.close();
+  }
+});

@@ -1,0 +1,144 @@
+// End to end: `cir-bot ask --json` as a subprocess, with the real sandbox and the real web tools,
+// against the fake model server, the fake SearXNG and the fake web.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type FakeLlm, startFakeLlm } from '../fakes/llm.ts';
+import { type FakeSearch, fakeResults, startFakeSearch } from '../fakes/search.ts';
+import { ARTICLES, type FakeWeb, startFakeWeb } from '../fakes/web.ts';
+import { codeTurn } from './helpers.ts';
+
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+let web: FakeWeb;
+let search: FakeSearch;
+let dataDir: string;
+
+before(async () => {
+  web = await startFakeWeb();
+  search = await startFakeSearch();
+  search.results = fakeResults(web.url, [ARTICLES[0].path, ARTICLES[1].path]);
+  // A stable data dir: the sandbox's memory snapshot is made once and reused by later runs.
+  dataDir = join(tmpdir(), `cir-bot-test-ask-${process.getuid?.() ?? 0}`);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+});
+after(async () => {
+  await Promise.all([web.close(), search.close()]);
+});
+
+function runAsk(
+  args: string[],
+  llmUrl: string,
+  onLine?: (line: string, kill: (sig: NodeJS.Signals) => void) => void,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const env = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '',
+    CIR_LLM_BASE_URL: llmUrl,
+    CIR_SEARCH_PROVIDER: 'searxng',
+    CIR_SEARXNG_URL: search.searxngUrl,
+    CIR_FETCH_ALLOW_HOSTS: web.allowHost,
+    CIR_DATA_DIR: dataDir,
+    CIR_SANDBOX_POOL_SIZE: '0',
+    CIR_LOG_LEVEL: 'warn',
+  };
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['src/main.ts', 'ask', ...args], { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      const before = stdout.length;
+      stdout += d;
+      if (onLine) for (const l of stdout.slice(before).split('\n').filter(Boolean)) onLine(l, (sig) => child.kill(sig));
+    });
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test('ask --json: search -> visit -> cited answer, one JSON event per line', async () => {
+  const article = `${web.url}${ARTICLES[0].path}`;
+  const llm: FakeLlm = await startFakeLlm([
+    codeTurn('results = web_search("how volcanoes shape islands", num_result=3)\nprint(results)', 'Search first.\n'),
+    codeTurn(`text = web_visit(${JSON.stringify(article)})\nprint(text[:3000])`),
+    codeTurn('print(len(text) > 100)'),
+    `The page confirms it.\n</think>\n\nLava cools into new coastline [How Volcanoes Shape Islands](${article}). ` +
+      `Bread is unrelated (${web.url}${ARTICLES[1].path}), and [this](https://invented.example.com/page) was never seen.`,
+  ]);
+  try {
+    const r = await runAsk(['--json', 'How', 'do volcanoes shape islands?'], llm.baseUrl);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    const events = lines.map((l) => JSON.parse(l) as { type: string; [k: string]: unknown });
+    assert.ok(events.every((e) => typeof e.type === 'string'));
+    assert.equal(events[0].type, 'started');
+    assert.equal(events[0].question, 'How do volcanoes shape islands?');
+    const codes = events.filter((e) => e.type === 'code');
+    assert.deepEqual(codes.map((e) => e.step), [1, 2, 3]);
+    const obs = events.filter((e) => e.type === 'observation') as unknown as { step: number; output: string; error: string | null }[];
+    assert.match(obs[0].output, new RegExp(`URL: ${web.url}${ARTICLES[0].path}`));
+    assert.ok(obs[1].output.includes(ARTICLES[0].marker), 'the real visitor extracted the article');
+    assert.equal(obs[2].output, 'True', 'variables persist between steps');
+    const answer = events.at(-1) as unknown as { type: string; text: string; citations: { n: number; url: string; title: string; verified: boolean; status: string }[] };
+    assert.equal(answer.type, 'answer');
+    assert.equal(answer.text, 'Lava cools into new coastline [1]. Bread is unrelated [2], and [3] was never seen.');
+    assert.deepEqual(
+      answer.citations.map((c) => [c.n, c.url, c.verified, c.status]),
+      [
+        [1, article, true, 'read'],
+        [2, `${web.url}${ARTICLES[1].path}`, false, 'seen'],
+        [3, 'https://invented.example.com/page', false, 'unseen'],
+      ],
+    );
+    assert.equal(answer.citations[0].title, ARTICLES[0].title);
+    // The model read the page through the observation, and each prompt extended the last.
+    const prompts = llm.prompts();
+    assert.ok(prompts[2].includes(ARTICLES[0].marker));
+    for (let i = 1; i < prompts.length; i++) assert.ok(prompts[i].startsWith(prompts[i - 1]));
+  } finally {
+    await llm.close();
+  }
+});
+
+test('ask: empty question exits 2; unreachable model server exits 1 with a JSON error naming the URL', async () => {
+  const empty = await runAsk(['--json', '  '], 'http://127.0.0.1:9/v1');
+  assert.equal(empty.code, 2);
+  assert.match(empty.stderr, /question is empty/);
+  assert.equal(empty.stdout, '');
+
+  // A port that was just free: nothing listens there.
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as AddressInfo).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  const down = await runAsk(['--json', 'anything?'], `http://127.0.0.1:${port}/v1`);
+  assert.equal(down.code, 1);
+  const last = JSON.parse(down.stdout.trim().split('\n').at(-1)!) as { type: string; message: string };
+  assert.equal(last.type, 'error');
+  assert.match(last.message, new RegExp(`Cannot reach the model server at http://127\\.0\\.0\\.1:${port}/v1[\\s\\S]*vllm serve`));
+});
+
+test('ask --json: Ctrl-C cancels the research, prints a `cancelled` event and exits 130', async () => {
+  const llm = await startFakeLlm([{ text: 'Let me think about this for a very long time...', hang: true }]);
+  try {
+    let sent = false;
+    const r = await runAsk(['--json', 'a slow question'], llm.baseUrl, (line, kill) => {
+      if (!sent && line.includes('"type":"thinking"')) {
+        sent = true;
+        kill('SIGINT');
+      }
+    });
+    assert.equal(r.code, 130, r.stderr);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string });
+    assert.equal(events.at(-1)?.type, 'cancelled');
+    assert.equal(events.filter((e) => e.type === 'answer').length, 0);
+  } finally {
+    await llm.close();
+  }
+});

@@ -1,0 +1,177 @@
+// `cir-bot serve` as a real process: Slack over Socket Mode (fake Slack), the real engine against a
+// fake model server and a fake SearXNG. Health, a session, metrics, logs without secrets, and a
+// graceful SIGTERM with and without a session still running.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openSessionStore } from '../../src/chat/store.ts';
+import { startFakeLlm, type Script } from '../fakes/llm.ts';
+import { startFakeSearch } from '../fakes/search.ts';
+import { startFakeSlack } from '../fakes/slack.ts';
+import { mention, newTs } from '../slack/harness.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Distinctive secret values: none of them may appear anywhere in the output. */
+const SECRETS = {
+  SLACK_BOT_TOKEN: 'xoxb-0000-SECRETBOTTOKEN-zq81',
+  SLACK_APP_TOKEN: 'xapp-1-SECRETAPPTOKEN-zq82',
+  SLACK_SIGNING_SECRET: 'SECRETSIGNING-zq83',
+  CIR_LLM_API_KEY: 'sk-SECRETLLMKEY-zq84',
+  SERPER_API_KEY: 'SECRETSERPER-zq85',
+  BRAVE_API_KEY: 'SECRETBRAVE-zq86',
+  CIR_JUDGE_API_KEY: 'sk-SECRETJUDGE-zq87',
+};
+
+interface Running {
+  child: ChildProcess;
+  output: () => string;
+  port: Promise<number>;
+  exit: Promise<number | null>;
+}
+
+function serve(env: Record<string, string>): Running {
+  const child = spawn(process.execPath, ['src/main.ts', 'serve'], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let resolvePort!: (p: number) => void;
+  const port = new Promise<number>((r) => (resolvePort = r));
+  const onData = (d: Buffer) => {
+    out += d;
+    const m = /"port":(\d+)[^\n]*"msg":"http listening"/.exec(out);
+    if (m) resolvePort(Number(m[1]));
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exit = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  void exit.then(() => resolvePort(-1));
+  return { child, output: () => out, port, exit };
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function setup(script: Script, extra: Record<string, string> = {}) {
+  const llm = await startFakeLlm(script);
+  const search = await startFakeSearch();
+  const slack = await startFakeSlack({ botToken: SECRETS.SLACK_BOT_TOKEN, appToken: SECRETS.SLACK_APP_TOKEN });
+  const dataDir = mkdtempSync(join(tmpdir(), 'cir-serve-'));
+  const bot = serve({
+    ...SECRETS,
+    SLACK_API_URL: slack.apiUrl,
+    CIR_LLM_BASE_URL: llm.baseUrl,
+    CIR_SEARXNG_URL: search.searxngUrl,
+    CIR_DATA_DIR: dataDir,
+    CIR_HTTP_HOST: '127.0.0.1',
+    CIR_HTTP_PORT: '0',
+    CIR_SANDBOX_POOL_SIZE: '1',
+    CIR_LOG_LEVEL: 'trace',
+    ...extra,
+  });
+  const port = await bot.port;
+  assert.ok(port > 0, `serve did not start:\n${bot.output()}`);
+  const base = `http://127.0.0.1:${port}`;
+  return {
+    llm,
+    slack,
+    bot,
+    base,
+    dataDir,
+    async healthy() {
+      return until('/healthz 200', async () => ((await fetch(`${base}/healthz`)).status === 200 ? true : undefined));
+    },
+    async close() {
+      if (bot.child.exitCode === null) bot.child.kill('SIGKILL');
+      await Promise.all([llm.close(), search.close(), slack.close()]);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+const researchThenAnswer: Script = ({ prompt }) => {
+  const turn = prompt.slice(prompt.lastIndexOf('<|im_start|>assistant'));
+  return turn.includes('```output')
+    ? 'Found it.\n</think>\n\nThe capital of France is Paris.'
+    : 'Let me search.\n<start_code>\n```python\nprint(web_search("capital of France"))\n```\n<end_code>';
+};
+
+test('serve: healthy, answers a Slack mention, exposes metrics, stops cleanly on SIGTERM, never logs a secret', async () => {
+  const s = await setup(researchThenAnswer);
+  try {
+    await s.healthy();
+    const health = (await (await fetch(`${s.base}/healthz`)).json()) as { checks: Record<string, { ok: boolean }> };
+    assert.equal(health.checks['platform:slack'].ok, true);
+    assert.equal(health.checks.model.ok, true);
+
+    const ts = newTs();
+    await s.slack.sendEnvelope('events_api', mention('What is the capital of France?', { ts }));
+    await s.slack.waitFor(
+      () => JSON.stringify(s.slack.thread('C00FAKECHAN1', ts)).includes('The capital of France is Paris'),
+      30_000,
+      'the answer in the thread',
+    );
+    const metrics = await until('the finished session in /metrics', async () => {
+      const text = await (await fetch(`${s.base}/metrics`)).text();
+      return /cir_sessions_total\{outcome="answered"\} 1/.test(text) ? text : undefined;
+    });
+    assert.match(metrics, /cir_steps_total 1/);
+    assert.match(metrics, /cir_model_tokens_total\{kind="prompt"\} [1-9]/);
+    assert.match(metrics, /cir_sandbox_interpreters\{state="ready"\}/);
+    assert.match(metrics, /cir_sessions_running 0/);
+
+    s.bot.child.kill('SIGTERM');
+    assert.equal(await s.bot.exit, 0, s.bot.output());
+    const out = s.bot.output();
+    assert.match(out, /stopped cleanly/);
+    for (const [name, value] of Object.entries(SECRETS)) assert.ok(!out.includes(value), `${name} appeared in the logs`);
+    // Every line this process logged about a session names the session.
+    const sessionLines = out.split('\n').filter((l) => /"msg":"(session |answered)/.test(l));
+    assert.ok(sessionLines.length >= 2, 'session lines logged');
+    for (const l of sessionLines) assert.match(l, /"sessionId":"[^"]+"/);
+  } finally {
+    await s.close();
+  }
+});
+
+test('serve: SIGTERM while research runs waits out the grace period, tells the thread, exits 0, store consistent', async () => {
+  // The model never finishes its first turn.
+  const s = await setup(() => ({ text: 'Let me think about this', hang: true }), { CIR_SHUTDOWN_GRACE_MS: '300' });
+  try {
+    await s.healthy();
+    const ts = newTs();
+    await s.slack.sendEnvelope('events_api', mention('A question that takes forever', { ts }));
+    await until('the model request', () => (s.llm.prompts().length > 0 ? true : undefined));
+    const callsBefore = s.slack.calls.length;
+
+    s.bot.child.kill('SIGTERM');
+    assert.equal(await s.bot.exit, 0, s.bot.output());
+    assert.match(s.bot.output(), /shutting down: no new work/);
+    assert.ok(s.slack.calls.length > callsBefore, 'the thread was updated after SIGTERM');
+    assert.ok(s.llm.disconnects >= 1, 'the hanging generation was abandoned');
+
+    const store = openSessionStore(s.dataDir);
+    try {
+      const sessions = store.sessionsSince(0);
+      assert.equal(sessions.length, 1);
+      assert.equal(sessions[0].status, 'interrupted');
+    } finally {
+      store.close();
+    }
+  } finally {
+    await s.close();
+  }
+});

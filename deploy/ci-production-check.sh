@@ -13,6 +13,8 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 node="$repo/node_modules/.bin/node"
 [[ -x "$node" ]] || { echo "ci-production-check: $node missing: run npm ci in $repo first" >&2; exit 2; }
+git -C "$repo" rev-parse --is-inside-work-tree >/dev/null 2>&1 ||
+  { echo "ci-production-check: $repo is not a git checkout (the copy is made from git ls-files)" >&2; exit 2; }
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/cir-prod-check.XXXXXX")"
 fake_pid=""

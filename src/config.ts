@@ -56,6 +56,7 @@ const schema = z.object({
   CIR_FETCH_ALLOW_HOSTS: list(''),
   CIR_FETCH_TIMEOUT_MS: int(20000, 100),
   CIR_FETCH_MAX_BYTES: int(5 * 1024 * 1024, 1024),
+  CIR_FETCH_MAX_PDF_BYTES: int(25 * 1024 * 1024, 1024),
   CIR_FETCH_MAX_REDIRECTS: int(5, 0),
 
   // sandbox
@@ -73,6 +74,7 @@ const schema = z.object({
   CIR_QUEUE_MAX: int(50, 0),
   CIR_FOLLOWUP: z.enum(['mention', 'any']).default('any'),
   CIR_ALLOW_BOTS: bool(false),
+  CIR_TRACE_RETENTION_DAYS: int(30, 0),
 
   // platforms
   CIR_HTTP_PORT: int(3000, 0),

@@ -16,6 +16,12 @@ export interface ChatLimits {
   queueMax: number;
   /** 'any': every reply in a research thread is a follow-up; 'mention': only replies mentioning the bot. CIR_FOLLOWUP. */
   followup: 'mention' | 'any';
+  /**
+   * Step-by-step events (the trace: full observations, the bulk of the store) of sessions finished
+   * longer ago are deleted; questions and answers stay for follow-ups. 0 keeps everything.
+   * CIR_TRACE_RETENTION_DAYS, default 30.
+   */
+  traceRetentionMs: number;
 }
 
 export const DEFAULT_CHAT_LIMITS: ChatLimits = {
@@ -26,6 +32,7 @@ export const DEFAULT_CHAT_LIMITS: ChatLimits = {
   quotaWindowMs: 60 * 60_000,
   queueMax: 50,
   followup: 'any',
+  traceRetentionMs: 30 * 86_400_000,
 };
 
 type ChatEnv = Pick<
@@ -37,6 +44,7 @@ type ChatEnv = Pick<
   | 'CIR_QUOTA_WINDOW_MIN'
   | 'CIR_QUEUE_MAX'
   | 'CIR_FOLLOWUP'
+  | 'CIR_TRACE_RETENTION_DAYS'
 >;
 
 export function chatLimitsFromEnv(env: ChatEnv): ChatLimits {
@@ -48,5 +56,6 @@ export function chatLimitsFromEnv(env: ChatEnv): ChatLimits {
     quotaWindowMs: env.CIR_QUOTA_WINDOW_MIN * 60_000,
     queueMax: env.CIR_QUEUE_MAX,
     followup: env.CIR_FOLLOWUP,
+    traceRetentionMs: env.CIR_TRACE_RETENTION_DAYS * 86_400_000,
   };
 }

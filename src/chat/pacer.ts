@@ -112,7 +112,7 @@ export class ThreadRenderer {
     if (this.#scheduled || this.#inflight || this.#finished) return;
     this.#scheduled = true;
     // Under a shared key (a Slack workspace), answers go before progress, progress before queue positions.
-    const priority = 5;
+    const priority = this.#final ? 1 : this.#latest?.status.state === 'queued' ? 7 : 4;
     void this.#pacer
       .limiter(this.#opts.minIntervalMs, this.#opts.pacingKey)
       .schedule({ priority }, () => this.#flush())

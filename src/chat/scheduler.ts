@@ -63,6 +63,7 @@ export class ChatServiceImpl implements ChatService {
   #shuttingDown = false;
   #seenCalls = 0;
   #orphans: SessionRecord[];
+  #pruneTimer: NodeJS.Timeout | undefined;
   readonly #finished: ChatStats['finished'] = { done: 0, failed: 0, cancelled: 0, interrupted: 0 };
   readonly #rejected: ChatStats['rejected'] = { quota: 0, capacity: 0, busy: 0, duplicate: 0, invalid: 0 };
 
@@ -84,6 +85,17 @@ export class ChatServiceImpl implements ChatService {
     // for a dead one; the threads are told later, once the platforms are connected.
     this.#orphans = this.#store.markInterrupted(this.#now());
     this.#quotas.seed(this.#store.sessionsSince(this.#now() - this.#limits.quotaWindowMs));
+    if (this.#limits.traceRetentionMs > 0) {
+      this.#pruneTraces();
+      this.#pruneTimer = setInterval(() => this.#pruneTraces(), 3600_000).unref();
+    }
+  }
+
+  #pruneTraces(): void {
+    this.#persist('prune traces', () => {
+      const n = this.#store.pruneTraces(this.#now() - this.#limits.traceRetentionMs);
+      if (n) this.#log.info({ events: n }, 'old traces deleted');
+    });
   }
 
   #emit(e: ChatEvent): void {
@@ -116,6 +128,7 @@ export class ChatServiceImpl implements ChatService {
     const question = typeof req.question === 'string' ? req.question.trim() : '';
     const maxChars = this.#deps.maxQuestionChars ?? 4000;
     if (!question) return this.#reject(req, 'invalid', msg.EMPTY_QUESTION_MESSAGE);
+    if (!req.userId || typeof req.userId !== 'string') return this.#reject(req, 'invalid', 'Could not tell who asked; please try again.');
     if (question.length > maxChars) return this.#reject(req, 'invalid', msg.tooLongMessage(maxChars));
     if (this.#shuttingDown) return this.#reject(req, 'capacity', msg.SHUTDOWN_MESSAGE);
     if (req.sourceEventId && this.#store.findBySourceEvent(req.platform, req.sourceEventId))
@@ -249,7 +262,8 @@ export class ChatServiceImpl implements ChatService {
     }
     this.#emit({ kind: 'research', sessionId: s.id, ref: s.view.ref, event: ev });
     if (ev.type === 'answer') s.answer = ev;
-    if (ev.type === 'cancelled') {
+    // After a stop, an engine may report the abort as an error: the thread shows who stopped it.
+    if (ev.type === 'cancelled' || (ev.type === 'error' && s.controller.signal.aborted)) {
       this.#apply(s, s.interrupted ? { type: 'interrupted' } : { type: 'cancelled', by: s.cancelledBy ?? undefined });
     } else {
       this.#apply(s, ev);
@@ -401,6 +415,7 @@ export class ChatServiceImpl implements ChatService {
 
   async shutdown(graceMs: number): Promise<void> {
     this.#shuttingDown = true;
+    clearInterval(this.#pruneTimer);
     for (const s of [...this.#active.values()]) {
       if (s.state !== 'waiting') continue;
       s.interrupted = true;

@@ -64,9 +64,12 @@ export interface ChatStats {
 export interface ChatService {
   /**
    * Accepts (or turns away, with a ready-to-post message) a research request for a thread. When
-   * accepted, the surface receives paced, coalesced render() calls from queued to the final state.
+   * accepted, the surface receives paced, coalesced render() calls up to the final state, which is
+   * always delivered (retried after errors). A request that must wait is first shown as queued
+   * ("n ahead of you", kept current); one that can start at once is first shown researching.
    * A request in a thread the bot researched before carries that thread's history automatically.
-   * Never throws for bad input: returns { accepted: false, reason: 'invalid' }.
+   * Resolves synchronously-fast (no I/O besides the local store); never throws for bad input:
+   * returns { accepted: false, reason: 'invalid' }. Rejections are not rendered: post `message`.
    */
   submit(req: ResearchRequest, surface: ThreadSurface, opts?: SubmitOptions): Promise<SubmitOutcome>;
   /** Stops the running or queued session of a thread (stop button / "stop" text). False if none. */

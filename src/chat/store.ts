@@ -57,6 +57,8 @@ export interface SessionStore {
   markEventSeen(platform: Platform, eventId: string, at: number): boolean;
   /** Drops seen ids older than `before`; returns how many. */
   pruneSeenEvents(before: number): number;
+  /** Deletes the events (trace) of sessions finished before `before`; returns how many events. */
+  pruneTraces(before: number): number;
   /** Sessions left queued/running by a dead process become 'interrupted'; returns them. */
   markInterrupted(at: number): SessionRecord[];
   schemaVersion(): number;
@@ -285,6 +287,16 @@ class SqliteSessionStore implements SessionStore {
 
   pruneSeenEvents(before: number): number {
     return Number(this.db.prepare('DELETE FROM seen_events WHERE at < ?').run(before).changes);
+  }
+
+  pruneTraces(before: number): number {
+    const res = this.db
+      .prepare(
+        `DELETE FROM events WHERE session_id IN
+           (SELECT id FROM sessions WHERE finished_at IS NOT NULL AND finished_at < ?)`,
+      )
+      .run(before);
+    return Number(res.changes);
   }
 
   markInterrupted(at: number): SessionRecord[] {

@@ -9,13 +9,26 @@ import { initialThreadView, isFinal, reduceThreadView, type ViewOptions } from '
 export function replayView(rec: SessionRecord, events: StoredEvent[], maxSteps: number, opts: ViewOptions = {}): ThreadView {
   let view = initialThreadView(rec.id, { ...rec.ref, userId: rec.userId, question: rec.question }, maxSteps, rec.createdAt);
   for (const e of events) {
-    if (e.event.type === 'cancelled') view = reduceThreadView(view, { type: 'cancelled', by: rec.cancelledBy ?? undefined }, e.at, opts);
+    const stopped = e.event.type === 'cancelled' || e.event.type === 'error';
+    // The stored status says how a stop ended: by someone (cancelled) or by a shutdown (interrupted).
+    if (stopped && rec.status === 'interrupted') view = reduceThreadView(view, { type: 'interrupted' }, e.at, opts);
+    else if (stopped && rec.status === 'cancelled')
+      view = reduceThreadView(view, { type: 'cancelled', by: rec.cancelledBy ?? undefined }, e.at, opts);
+    else if (e.event.type === 'cancelled') view = reduceThreadView(view, { type: 'cancelled' }, e.at, opts);
     else view = reduceThreadView(view, e.event, e.at, opts);
   }
   if (!isFinal(view)) {
     const at = rec.finishedAt ?? rec.createdAt;
     if (rec.status === 'interrupted') view = reduceThreadView(view, { type: 'interrupted' }, at, opts);
     else if (rec.status === 'cancelled') view = reduceThreadView(view, { type: 'cancelled', by: rec.cancelledBy ?? undefined }, at, opts);
+    else if (rec.status === 'done' && rec.answer != null)
+      // Trace pruned (retention): the answer is still in the session row.
+      view = reduceThreadView(
+        view,
+        { type: 'answer', text: rec.answer, citations: rec.citations ?? [], steps: rec.steps ?? 0, usage: { promptTokens: 0, completionTokens: 0 }, durationMs: 0 },
+        at,
+        opts,
+      );
     else if (rec.status === 'failed') view = reduceThreadView(view, { type: 'error', message: rec.error ?? 'failed', retryable: false }, at, opts);
   }
   return view;

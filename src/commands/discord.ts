@@ -2,7 +2,7 @@
 // globally (may take up to an hour to appear everywhere) or in one guild (immediate; for testing).
 import { REST } from 'discord.js';
 import { ConfigError, loadConfig } from '../config.ts';
-import { registerCommands } from '../platforms/discord/command.ts';
+import { inviteUrl, registerCommands } from '../platforms/discord/command.ts';
 import { discordCode, httpStatus } from '../platforms/discord/errors.ts';
 
 const USAGE = `usage: npm run -s cir-bot -- discord register [--guild ID]
@@ -61,6 +61,7 @@ export default async function discord(argv: string[]): Promise<number> {
     const cmds = await registerCommands(restClient, env.DISCORD_APPLICATION_ID!, guild);
     const where = guild ? `in guild ${guild} (available now)` : 'globally (may take up to an hour to appear)';
     process.stdout.write(`Registered ${cmds.map((c) => `/${c.name}`).join(', ')} ${where}.\n`);
+    process.stdout.write(`Invite the bot with: ${inviteUrl(env.DISCORD_APPLICATION_ID!)}\n`);
     return 0;
   } catch (err) {
     const status = httpStatus(err);

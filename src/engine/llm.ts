@@ -59,6 +59,9 @@ export class AbortedError extends Error {
 
 export interface LlmClient {
   generate(req: GenerateRequest): Promise<GenerateResult>;
+  /** The served model's context length as the server reports it (vLLM `max_model_len` in
+   *  /v1/models), or null when it does not say. */
+  servedContext(): Promise<number | null>;
 }
 
 interface RawChoice {
@@ -131,7 +134,21 @@ export function createLlmClient(opts: LlmOptions): LlmClient {
     return { text, finish, finishReason, matchedStop, usage };
   }
 
+  let served: Promise<number | null> | null = null;
   return {
+    servedContext() {
+      served ??= (async () => {
+        try {
+          const list = await client.models.list({ timeout: 5000 });
+          const m = list.data.find((x) => x.id === opts.model) as { max_model_len?: unknown } | undefined;
+          return typeof m?.max_model_len === 'number' ? m.max_model_len : null;
+        } catch {
+          served = null; // ask again next time (the server may be starting)
+          return null;
+        }
+      })();
+      return served;
+    },
     async generate(req) {
       const received = { text: '', chunks: 0 };
       for (let attempt = 1; ; attempt++) {

@@ -52,8 +52,13 @@ const CUT_CODE = 'Error: this code block was cut off by the length limit before 
 
 type Emit = (e: ResearchEvent) => void;
 
-export async function runSession(deps: SessionDeps, input: ResearchInput, emit: Emit, signal: AbortSignal): Promise<void> {
+export async function runSession(deps: SessionDeps, input: ResearchInput, emitEvent: Emit, signal: AbortSignal): Promise<void> {
   const t0 = Date.now();
+  let outcome = 'none';
+  const emit: Emit = (e) => {
+    if (e.type === 'answer' || e.type === 'error' || e.type === 'cancelled') outcome = e.type;
+    emitEvent(e);
+  };
   const sessionId = input.sessionId ?? crypto.randomUUID();
   const log = deps.logger.child({ sessionId });
   emit({ type: 'started', sessionId, question: input.question, maxSteps: deps.maxSteps, at: t0 });
@@ -87,6 +92,10 @@ export async function runSession(deps: SessionDeps, input: ResearchInput, emit: 
   let sandboxSession: Promise<SandboxSession> | null = null;
 
   const usage: Usage = { promptTokens: 0, completionTokens: 0 };
+  // A server started with a shorter context than configured (e.g. without the card's rope
+  // scaling) would reject long prompts: plan with the smaller of the two.
+  const served = await deps.llm.servedContext().catch(() => null);
+  const contextTokens = served ? Math.min(served, deps.contextTokens) : deps.contextTokens;
   let { prompt, assistantStart } = initialPrompt(deps.texts, input.question, input.history ?? [], deps.now());
   // Context accounting: tokens known exactly up to `countedLen` of the prompt, bytes after it.
   let counted = 0;
@@ -128,22 +137,22 @@ export async function runSession(deps: SessionDeps, input: ResearchInput, emit: 
       if (signal.aborted) throw new AbortedError();
       // How much context is used: exact up to the last count, an upper bound (bytes) after it.
       let used = counted + Buffer.byteLength(prompt.slice(countedLen));
-      if (used + ANSWER_RESERVE + deps.observationTokens > deps.contextTokens || used > deps.contextTokens - 64) {
+      if (used + ANSWER_RESERVE + deps.observationTokens > contextTokens || used > contextTokens - 64) {
         counted = await deps.tokens.count(prompt, signal);
         countedLen = prompt.length;
         used = counted;
       }
-      if (!concluding && used + ANSWER_RESERVE + deps.observationTokens > deps.contextTokens) {
+      if (!concluding && used + ANSWER_RESERVE + deps.observationTokens > contextTokens) {
         conclude('context');
         used += Buffer.byteLength(deps.texts.conclude);
       }
-      const room = deps.contextTokens - used;
+      const room = contextTokens - used;
       if (room < 64) {
-        emit({ type: 'error', message: `The model's context (${deps.contextTokens} tokens) filled up before an answer was written.`, retryable: false });
+        emit({ type: 'error', message: `The model's context (${contextTokens} tokens) filled up before an answer was written.`, retryable: false });
         return;
       }
 
-      const filter = new ThinkingFilter();
+      const filter = new ThinkingFilter(closeAt >= 0);
       const onText = (d: string) => {
         const t = filter.push(d);
         if (t.thinking) emit({ type: 'thinking', text: t.thinking });
@@ -201,7 +210,10 @@ export async function runSession(deps: SessionDeps, input: ResearchInput, emit: 
       if (kind.kind === 'code') {
         emit({ type: 'code', step, code: kind.code });
         sandboxSession ??= deps.sandbox.open(tools);
-        const session = await sandboxSession;
+        const session = await sandboxSession.catch((err: unknown) => {
+          sandboxSession = null;
+          throw new Error(`the Python sandbox could not start: ${(err as Error)?.message ?? String(err)}`);
+        });
         const res = await session.run(kind.code, { timeoutMs: deps.stepTimeoutMs, signal });
         if (res.stopped === 'cancelled' || signal.aborted) throw new AbortedError();
         ({ error, stateLost, durationMs } = res);
@@ -228,6 +240,7 @@ export async function runSession(deps: SessionDeps, input: ResearchInput, emit: 
     log.error({ err }, 'research session failed');
     emit({ type: 'error', message: `Research failed: ${(err as Error)?.message ?? String(err)}`, retryable: false });
   } finally {
+    log.info({ outcome, steps: step, durationMs: Date.now() - t0, promptTokens: usage.promptTokens, completionTokens: usage.completionTokens }, 'research session ended');
     if (sandboxSession) await sandboxSession.then((s) => s.close()).catch((err: unknown) => log.warn({ err: String(err) }, 'sandbox close failed'));
   }
 }

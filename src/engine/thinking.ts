@@ -13,7 +13,12 @@ export interface ThinkingDelta {
 export class ThinkingFilter {
   #buf = '';
   #emitted = 0;
-  #mode: 'think' | 'quiet' = 'think';
+  #mode: 'think' | 'quiet';
+
+  /** `answering`: the reasoning is already closed (e.g. by the conclude text): nothing is thinking. */
+  constructor(answering = false) {
+    this.#mode = answering ? 'quiet' : 'think';
+  }
 
   push(delta: string): ThinkingDelta {
     this.#buf += delta;

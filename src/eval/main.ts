@@ -11,7 +11,7 @@ import { createLogger, type Logger } from '../ops/log.ts';
 import { DatasetError, loadDataset, type Benchmark } from './datasets.ts';
 import { createJudge } from './judge.ts';
 import { markdown, summarize } from './report.ts';
-import { runEval } from './runner.ts';
+import { readResults, runEval } from './runner.ts';
 
 const USAGE = `usage: npm run eval -- --dataset FILE [--limit N] [--concurrency C] [--out DIR] [--resume]
                      [--benchmark simpleqa|frames|seal-0|other]
@@ -100,7 +100,9 @@ export async function evalCommand(argv: string[], buildEngine: EngineFactory): P
 
   const logger = createLogger(env.CIR_LOG_LEVEL === 'info' ? 'warn' : env.CIR_LOG_LEVEL);
   const judge = createJudge({ baseUrl: env.CIR_JUDGE_BASE_URL, model: env.CIR_JUDGE_MODEL, apiKey: env.CIR_JUDGE_API_KEY });
-  const built = await buildEngine(env, logger);
+  // Nothing left to research (a --resume after a finished run): rebuild the report only.
+  const finished = new Set(args.resume ? readResults(resultsFile).filter((r) => r.grade !== null).map((r) => r.id) : []);
+  const built = items.every((it) => finished.has(it.id)) ? nothingToResearch : await buildEngine(env, logger);
   const abort = new AbortController();
   const onSignal = () => {
     if (abort.signal.aborted) process.exit(130);
@@ -152,6 +154,15 @@ export async function evalCommand(argv: string[], buildEngine: EngineFactory): P
   process.stderr.write(`eval: wrote ${join(outDir, 'report.json')} and report.md\n`);
   return abort.signal.aborted ? 130 : 0;
 }
+
+const nothingToResearch = {
+  engine: {
+    research(): never {
+      throw new Error('eval: nothing was left to research');
+    },
+  },
+  close() {},
+};
 
 // Run as a script (npm run eval), not when imported by tests.
 if (import.meta.main) {

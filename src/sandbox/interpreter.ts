@@ -7,8 +7,9 @@ import { childCommand, type Launch } from './launch.ts';
 import type { ChildInit, ChildToHost, HostToChild } from './protocol.ts';
 import type { HostTools, RunResult } from './types.ts';
 
-/** After an interrupt, how long a block may take to unwind before the process is killed. */
-const INTERRUPT_GRACE_MS = 300;
+/** After an interrupt, how long a block may take to unwind before the process is killed.
+ *  Unwinding takes ~5 ms; the margin is for a machine whose cores are all busy. */
+const INTERRUPT_GRACE_MS = 1000;
 /** Tool calls one block may have in flight (Python makes one at a time; more is misbehaviour). */
 const MAX_CALLS_IN_FLIGHT = 4;
 /** Longest output and error accepted from the child (the prelude already bounds them lower). */
@@ -33,8 +34,8 @@ export interface InterpreterOptions {
   signal?: AbortSignal;
 }
 
-export function spawnChild(launch: Launch, init: ChildInit): ChildProcess {
-  const { command, args } = childCommand(launch, init);
+export function spawnChild(launch: Launch, init: ChildInit, entry?: string[]): ChildProcess {
+  const { command, args } = childCommand(launch, init, entry);
   return spawn(command, args, {
     env: {}, // no secrets, no configuration: the child is told everything through argv
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],

@@ -65,8 +65,9 @@ export async function detectLaunch(mode: NetworkMode, unshare = findExecutable('
   return { prefix: [], isolation: { network: 'none', reason, fsPermission: true } };
 }
 
-/** The full command line of one interpreter process. */
-export function childCommand(launch: Launch, init: ChildInit): { command: string; args: string[] } {
+/** The full command line of one interpreter process. `entry` replaces the script and its
+ *  argument (tests run probes with exactly the interpreter's restrictions). */
+export function childCommand(launch: Launch, init: ChildInit, entry = [childMain, JSON.stringify(init)]): { command: string; args: string[] } {
   const node = [
     process.execPath,
     '--permission',
@@ -76,9 +77,8 @@ export function childCommand(launch: Launch, init: ChildInit): { command: string
     '--allow-worker', // the Python thread; workers inherit every restriction
     '--disallow-code-generation-from-strings',
     '--max-old-space-size=128',
-    '--expose-gc', // used once by the worker after loading, then deleted
-    childMain,
-    JSON.stringify(init),
+    '--expose-gc', // used once by the worker after loading
+    ...entry,
   ];
   const all = [...launch.prefix, ...node];
   return { command: all[0]!, args: all.slice(1) };

@@ -5,21 +5,6 @@ import type { Interpreter } from './interpreter.ts';
 import type { Pool } from './pool.ts';
 import type { HostTools, RunOptions, RunResult, SandboxSession } from './types.ts';
 
-const LOST_NOTE = 'Note: the Python interpreter was restarted; variables, imports and functions from earlier code blocks are gone.';
-
-function stopMessage(stopped: RunResult['stopped'], timeoutMs: number): string | null {
-  switch (stopped) {
-    case 'timeout':
-      return `TimeoutError: the code block ran longer than ${+(timeoutMs / 1000).toFixed(1)} s and was stopped`;
-    case 'cancelled':
-      return 'Cancelled: the code block was stopped';
-    case 'crashed':
-      return 'RuntimeError: the Python interpreter crashed while running this code block';
-    default:
-      return null;
-  }
-}
-
 export class Session implements SandboxSession {
   private readonly pool: Pool;
   private readonly tools: HostTools;
@@ -58,8 +43,16 @@ export class Session implements SandboxSession {
       this.interp = await (this.replacement ?? this.pool.acquire());
       this.replacement = null;
     }
-    if (this.closed) throw new Error('sandbox session is closed');
+    if (this.closed) {
+      await this.interp.close();
+      throw new Error('sandbox session is closed');
+    }
     const o = await this.interp.run(code, { timeoutMs: options.timeoutMs, signal: options.signal, tools: this.tools });
+    if (this.closed) {
+      // Closed while the block ran: the process was killed by close(), not by the code.
+      const stopped = o.processLost ? 'cancelled' : o.stopped;
+      return { output: o.output, error: o.error, stopped, stateLost: false, durationMs: Math.round(performance.now() - started) };
+    }
     if (o.processLost) {
       stateLost = true;
       this.interp = null;
@@ -67,10 +60,10 @@ export class Session implements SandboxSession {
       this.replacement = this.pool.acquire();
       this.replacement.catch(() => undefined);
     }
-    const parts = [o.error ?? stopMessage(o.stopped, options.timeoutMs), stateLost ? LOST_NOTE : null].filter(Boolean);
+    // A stopped block has no traceback (error stays null): the caller words `stopped` and `stateLost`.
     return {
       output: o.output,
-      error: parts.length ? parts.join('\n') : null,
+      error: o.error,
       stopped: o.stopped,
       stateLost,
       durationMs: Math.round(performance.now() - started),

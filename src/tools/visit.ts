@@ -1,6 +1,7 @@
 // web_visit: guarded fetch -> decode -> readable text (HTML), plain text, or PDF text; with a small
 // per-visitor LRU cache so one session visiting a URL twice pays once.
 import { extractReadable } from './extract/index.ts';
+import { pdfToText } from './pdf.ts';
 import { decodeBody } from './fetch/decode.ts';
 import { type Fetched, HttpFetcher, parseHttpUrl } from './fetch/http.ts';
 import { ToolError, type VisitedPage } from './types.ts';
@@ -17,6 +18,9 @@ export interface WebVisitorOptions {
   allowHosts?: readonly string[];
   timeoutMs?: number;
   maxBytes?: number;
+  /** Byte cap for PDFs (papers and reports are often larger than HTML pages). */
+  maxPdfBytes?: number;
+  maxPdfPages?: number;
   maxRedirects?: number;
   cacheSize?: number;
   cacheTtlMs?: number;
@@ -28,6 +32,7 @@ export function createWebVisitor(options: WebVisitorOptions = {}): WebVisitor {
     allowHosts: options.allowHosts ?? [],
     timeoutMs: options.timeoutMs ?? 20000,
     maxBytes: options.maxBytes ?? 5 * 1024 * 1024,
+    maxPdfBytes: options.maxPdfBytes ?? Math.max(options.maxBytes ?? 0, 25 * 1024 * 1024),
     maxRedirects: options.maxRedirects ?? 5,
     userAgent: options.userAgent,
   });
@@ -37,7 +42,12 @@ export function createWebVisitor(options: WebVisitorOptions = {}): WebVisitor {
 
   async function load(url: string, signal?: AbortSignal): Promise<VisitedPage> {
     const fetched = await fetcher.fetch(url, signal);
-    return await toPage(url, fetched);
+    try {
+      return await toPage(url, fetched, options.maxPdfPages ?? 100);
+    } catch (err) {
+      if (err instanceof ToolError) throw err;
+      throw new ToolError('extract', 'the page was fetched but its content could not be read');
+    }
   }
 
   return {
@@ -52,7 +62,7 @@ export function createWebVisitor(options: WebVisitorOptions = {}): WebVisitor {
       if (hit && Date.now() - hit.at < ttl) {
         cache.delete(key); // refresh LRU position
         cache.set(key, hit);
-        return hit.page;
+        return hit.page.then((p) => ({ ...p, url }));
       }
       const page = load(key, signal).then((p) => ({ ...p, url }));
       cache.set(key, { at: Date.now(), page });
@@ -67,13 +77,15 @@ export function createWebVisitor(options: WebVisitorOptions = {}): WebVisitor {
   };
 }
 
-async function toPage(url: string, f: Fetched): Promise<VisitedPage> {
+async function toPage(url: string, f: Fetched, maxPdfPages: number): Promise<VisitedPage> {
   const base = { url, finalUrl: f.finalUrl, contentType: f.contentType };
   const note = f.truncated ? `\n\n[page truncated after ${Math.round(f.bytes.length / 1024)} KB]` : '';
   if (f.kind === 'pdf') {
     if (f.truncated) throw new ToolError('too_large', `the PDF is larger than ${Math.round(f.bytes.length / 1024 / 1024)} MB`);
-    const { title, text } = await pdfText(f.bytes);
-    return { ...base, title: title || fileName(f.finalUrl), text: text || '(the PDF has no extractable text)' };
+    const pdf = await pdfToText(f.bytes, maxPdfPages);
+    const text = normalisePlain(pdf.text);
+    const more = pdf.read < pdf.pages ? `\n\n[first ${pdf.read} of ${pdf.pages} pages]` : '';
+    return { ...base, title: pdf.title || fileName(f.finalUrl), text: (text || '(the PDF has no extractable text)') + more };
   }
   const body = decodeBody(f.bytes, f.contentType);
   if (f.kind === 'text' && !(/xml/i.test(f.contentType) && /<html[\s>]/i.test(body.slice(0, 2048)))) {
@@ -81,29 +93,6 @@ async function toPage(url: string, f: Fetched): Promise<VisitedPage> {
   }
   const { title, text } = extractReadable(body, f.finalUrl);
   return { ...base, title, text: (text || '(the page has no readable text)') + note };
-}
-
-async function pdfText(bytes: Buffer): Promise<{ title: string; text: string }> {
-  const { getDocumentProxy, extractText, getMeta } = await import('unpdf');
-  let doc;
-  try {
-    doc = await getDocumentProxy(new Uint8Array(bytes));
-  } catch {
-    throw new ToolError('pdf', 'the PDF could not be read');
-  }
-  try {
-    const { text } = await extractText(doc, { mergePages: true });
-    let title = '';
-    try {
-      const meta = await getMeta(doc);
-      title = typeof meta.info?.Title === 'string' ? meta.info.Title.trim() : '';
-    } catch {
-      // metadata is optional
-    }
-    return { title, text: normalisePlain(text) };
-  } finally {
-    await doc.destroy().catch(() => {});
-  }
 }
 
 function normalisePlain(s: string): string {

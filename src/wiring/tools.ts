@@ -20,6 +20,7 @@ export function buildVisitor(env: Env): WebVisitor {
     allowHosts: env.CIR_FETCH_ALLOW_HOSTS,
     timeoutMs: env.CIR_FETCH_TIMEOUT_MS,
     maxBytes: env.CIR_FETCH_MAX_BYTES,
+    maxPdfBytes: env.CIR_FETCH_MAX_PDF_BYTES,
     maxRedirects: env.CIR_FETCH_MAX_REDIRECTS,
   });
 }

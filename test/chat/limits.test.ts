@@ -13,15 +13,17 @@ test('chat limits come from the CIR_* variables, with documented defaults', () =
     quotaWindowMs: 3_600_000,
     queueMax: 50,
     followup: 'any',
+    traceRetentionMs: 30 * 86_400_000,
   });
   const l = chatLimitsFromEnv(
-    parseConfig({ CIR_MAX_CONCURRENT: '8', CIR_USER_QUOTA: '5', CIR_QUOTA_WINDOW_MIN: '1440', CIR_QUEUE_MAX: '0', CIR_FOLLOWUP: 'mention' }),
+    parseConfig({ CIR_MAX_CONCURRENT: '8', CIR_USER_QUOTA: '5', CIR_QUOTA_WINDOW_MIN: '1440', CIR_QUEUE_MAX: '0', CIR_FOLLOWUP: 'mention', CIR_TRACE_RETENTION_DAYS: '0' }),
   );
   assert.equal(l.maxConcurrent, 8);
   assert.equal(l.userQuota, 5);
   assert.equal(l.quotaWindowMs, 86_400_000);
   assert.equal(l.queueMax, 0);
   assert.equal(l.followup, 'mention');
+  assert.equal(l.traceRetentionMs, 0);
 });
 
 test('quota wording names the window and a UTC time (with the date when not today)', () => {

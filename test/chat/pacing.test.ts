@@ -29,7 +29,7 @@ test('renders are coalesced and paced per thread; the final state always arrives
     starts.push(performance.now());
     return render(v);
   };
-  const o = await chat.submit(request('U1', 't1'), surface, { minIntervalMs: 30 });
+  const o = await chat.submit(request('U1', 't1'), surface, { minIntervalMs: 50 });
   assert.ok(o.accepted);
   await chat.idle();
   // 80+ events, far fewer renders; each render shows the newest state at that time.
@@ -40,8 +40,9 @@ test('renders are coalesced and paced per thread; the final state always arrives
   assert.equal(last.steps.length, 40);
   const stepCounts = surface.renders.map((v) => v.steps.length);
   assert.deepEqual(stepCounts, [...stepCounts].sort((a, b) => a - b), 'views never go backwards');
-  // Launches follow the interval (bottleneck minTime); a job's own start latency varies by a few ms.
-  assert.ok(starts.at(-1)! - starts[0] >= (starts.length - 1) * 30 - 10, `${starts.length} renders in ${starts.at(-1)! - starts[0]} ms`);
+  // Launches follow the interval (bottleneck minTime); a job's own start latency varies with the
+  // machine's load, so allow one interval of jitter.
+  assert.ok(starts.at(-1)! - starts[0] >= (starts.length - 2) * 50, `${starts.length} renders in ${starts.at(-1)! - starts[0]} ms`);
   store.close();
 });
 
@@ -94,7 +95,7 @@ test('threads sharing a pacing key (one Discord channel) are paced together', as
   await chat.idle();
   starts.sort((a, b) => a - b);
   assert.ok(starts.length >= 3);
-  assert.ok(starts.at(-1)! - starts[0] >= (starts.length - 1) * 25 - 10, `${starts.length} renders in ${starts.at(-1)! - starts[0]} ms`);
+  assert.ok(starts.at(-1)! - starts[0] >= (starts.length - 2) * 25, `${starts.length} renders in ${starts.at(-1)! - starts[0]} ms`);
   for (const s of surfaces) assert.equal(s.last()!.status.state, 'done');
   store.close();
 });
@@ -115,13 +116,13 @@ test('under a shared pacing key an answer goes out before queue-position updates
   };
   const opts = { minIntervalMs: 100, pacingKey: 'workspace' };
   await chat.submit(request('U0', 'ta', 'a'), surfaceFor('a'), opts);
-  while (engine.started.length === 0) await new Promise((r) => setTimeout(r, 1));
+  while (!order.includes('a:researching')) await new Promise((r) => setTimeout(r, 1));
   // Five threads queue behind a (five queue-position renders to pace), then a's answer arrives.
   for (const n of ['b', 'c', 'd', 'e', 'f']) await chat.submit(request(`U${n}`, `t${n}`, n), surfaceFor(n), opts);
   engine.release('a');
   while (!order.includes('a:done')) await new Promise((r) => setTimeout(r, 5));
-  const queuedBefore = order.slice(0, order.indexOf('a:done')).filter((o) => o.endsWith(':queued')).length;
-  assert.ok(queuedBefore < 5, `the answer overtakes pending queue updates: ${order.join(' ')}`);
+  // At most b's first render (already due) goes before a's answer; c..f wait.
+  assert.ok(order.indexOf('a:done') <= 2, `the answer overtakes pending queue updates: ${order.join(' ')}`);
   await chat.shutdown(0);
   store.close();
 });

@@ -213,6 +213,11 @@ test('shutdown: queued sessions end interrupted at once, running ones after the 
   assert.equal(engine.aborted, 1);
   assert.deepEqual(engine.started, ['a']);
   assert.equal(chat.stats().shuttingDown, true);
+  // Read back from the store (as after a restart), both still show as interrupted.
+  for (const v of [running.last()!, queued.last()!]) {
+    assert.equal(store.getSession(v.sessionId)!.status, 'interrupted');
+    assert.equal(chat.view(v.sessionId)!.status.state, 'interrupted');
+  }
   store.close();
 });
 
@@ -238,5 +243,26 @@ test('queue positions are kept current; a request that starts at once is never s
   assert.ok(sa.renders.every((v) => v.status.state !== 'queued'), 'a started at once');
   assert.ok(sb.renders.some((v) => v.status.state === 'queued' && v.status.ahead === 0));
   for (const s of [sa, sb, sc]) assert.equal(s.last()!.status.state, 'done');
+  store.close();
+});
+
+test('the global cap is filled exactly: the fifth session waits until one of four ends', async () => {
+  const store = openSessionStore(':memory:');
+  const engine = new GatedEngine();
+  const chat = createChatService({ engine, store, limits: limits({ maxConcurrent: 4 }) });
+  for (let i = 0; i < 6; i++) await chat.submit(request(`U${i}`, `t${i}`, `q${i}`), new RecordingSurface(), { minIntervalMs: 0 });
+  await waitFor(() => engine.started.length === 4);
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(engine.started.length, 4);
+  assert.deepEqual([chat.stats().running, chat.stats().queued], [4, 2]);
+  engine.release('q0');
+  await waitFor(() => engine.started.length === 5);
+  assert.deepEqual(engine.started, ['q0', 'q1', 'q2', 'q3', 'q4'], 'first come, first served');
+  for (let i = 1; i < 6; i++) {
+    await waitFor(() => engine.started.includes(`q${i}`));
+    engine.release(`q${i}`);
+  }
+  await chat.idle();
+  assert.equal(chat.stats().finished.done, 6);
   store.close();
 });

@@ -127,3 +127,26 @@ test('quotas survive a restart: questions asked before it still count', async ()
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('traces of sessions finished before the retention period are deleted at start; answers stay', async () => {
+  const store = openSessionStore(':memory:');
+  let now = Date.UTC(2026, 0, 1);
+  const opts = { engine: new InstantEngine(), store, limits: limits({ traceRetentionMs: 7 * 86_400_000 }), now: () => now };
+  const chat1 = createChatService(opts);
+  const o = await chat1.submit(request('U1', 't1', 'old question'), new RecordingSurface(), { minIntervalMs: 0 });
+  assert.ok(o.accepted);
+  await chat1.idle();
+  assert.ok(store.events(o.sessionId).length > 3);
+  now += 6 * 86_400_000;
+  createChatService(opts);
+  assert.ok(store.events(o.sessionId).length > 3, 'still within the retention period');
+  now += 2 * 86_400_000;
+  const chat3 = createChatService(opts);
+  assert.equal(store.events(o.sessionId).length, 0);
+  assert.equal(store.getSession(o.sessionId)!.answer?.startsWith('Answer to old question'), true);
+  assert.equal(chat3.history(request('U1', 't1')).length, 1, 'follow-ups still see the answer');
+  const view = chat3.view(o.sessionId)!;
+  assert.equal(view.status.state, 'done');
+  assert.deepEqual(view.answer!.sources.map((s) => s.domain), ['real.example']);
+  store.close();
+});

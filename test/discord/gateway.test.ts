@@ -2,6 +2,13 @@
 // follow-ups with and without the Message Content intent, DMs and "stop" text.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { DEFAULT_CHAT_LIMITS } from '../../src/chat/limits.ts';
+import { createChatService } from '../../src/chat/service.ts';
+import { openSessionStore } from '../../src/chat/store.ts';
+import { parseConfig } from '../../src/config.ts';
+import { silentLogger } from '../../src/ops/log.ts';
+import { createDiscordAdapter } from '../../src/platforms/discord/index.ts';
+import { startFakeDiscord } from '../fakes/discord.ts';
 import { loadGatewayFixture } from '../fakes/discord-payloads.ts';
 import { botMessages, latch, ScriptedEngine, startRig, waitForBotText, type Step } from './helpers.ts';
 
@@ -21,6 +28,22 @@ test('IDENTIFY asks for Guilds, GuildMessages and DirectMessages only; heartbeat
     await rig.close();
   }
   assert.equal(rig.adapter.status().connected, false);
+});
+
+test('a wrong token fails start() with a message naming DISCORD_TOKEN', async () => {
+  const fake = await startFakeDiscord();
+  const store = openSessionStore(':memory:');
+  const chat = createChatService({ engine: new ScriptedEngine({ steps, answer: 'x' }), store, limits: DEFAULT_CHAT_LIMITS });
+  try {
+    const env = parseConfig({ DISCORD_TOKEN: 'wrong', DISCORD_API_URL: fake.apiUrl });
+    const adapter = createDiscordAdapter({ env, chat, logger: silentLogger });
+    await assert.rejects(adapter.start(), /Discord login failed \(check DISCORD_TOKEN\)/);
+    assert.equal(adapter.status().connected, false);
+    assert.match(adapter.status().detail ?? '', /login failed/);
+  } finally {
+    store.close();
+    await fake.close();
+  }
 });
 
 test('replay of recorded traffic: mention -> thread, thread reply -> follow-up, the rest ignored', async () => {
@@ -122,6 +145,51 @@ test('DMs work without threads; "stop" in a research thread cancels', async () =
     await waitForBotText(fake, threadId, 'Stopped by');
     hold.open();
     assert.ok(!botMessages(fake, threadId).some((m) => m.content.includes('DM answer.')));
+  } finally {
+    await rig.close();
+  }
+});
+
+test('surface(ref) lets serve.ts tell a thread that its research was interrupted by a restart', async () => {
+  const rig = await startRig({ engine: new ScriptedEngine({ steps, answer: 'x' }) });
+  const { fake } = rig;
+  try {
+    const thread = fake.addChannel({ type: 11, parentId: fake.channelId });
+    const surface = rig.adapter.surface!({ platform: 'discord', workspaceId: fake.guildId, channelId: fake.channelId, threadId: thread.id });
+    await surface.render({
+      sessionId: 'old-session',
+      ref: { platform: 'discord', workspaceId: fake.guildId, channelId: fake.channelId, threadId: thread.id },
+      userId: fake.user.id,
+      question: 'q',
+      status: { state: 'interrupted' },
+      maxSteps: 8,
+      steps: [{ n: 1, code: 'print(1)', observation: '1', observationFull: '1', error: null, tools: [] }],
+      answer: null,
+      startedAt: 0,
+      finishedAt: 1000,
+    });
+    const [m] = botMessages(fake, thread.id);
+    assert.match(m.content, /Interrupted by a restart; ask again to retry/);
+    assert.match(m.content, /print\(1\)/);
+    assert.deepEqual(m.components, []);
+  } finally {
+    await rig.close();
+  }
+});
+
+test('after a dropped gateway connection the bot resumes and keeps answering', async () => {
+  const eng = new ScriptedEngine({ steps, answer: 'After the blip.' });
+  const rig = await startRig({ engine: eng });
+  const { fake } = rig;
+  try {
+    fake.dropGateway();
+    await fake.waitFor(() => fake.gatewayIn.some((p) => p.op === 6), 'RESUME', 30000);
+    await fake.waitFor(() => fake.gatewayOut.some((p) => p.t === 'RESUMED'), 'RESUMED');
+    assert.equal(fake.gatewayIn.filter((p) => p.op === 2).length, 1, 'resumed, not re-identified');
+    const d = fake.userMessage({ content: `<@${fake.applicationId}> still there?`, mentionBot: true });
+    const threadId = await fake.waitFor(() => fake.threadFor(d.id), 'thread');
+    await waitForBotText(fake, threadId, 'After the blip.');
+    assert.equal(rig.adapter.status().connected, true);
   } finally {
     await rig.close();
   }

@@ -1,8 +1,10 @@
 // `cir-bot discord register` as a subprocess against the fake Discord.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
+import { BOT_PERMISSIONS } from '../../src/platforms/discord/command.ts';
 import { startFakeDiscord } from '../fakes/discord.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -30,6 +32,7 @@ test('discord register: guild and global registration, clear errors for a bad to
     const guild = await run(base, ['register', '--guild', fake.guildId]);
     assert.equal(guild.code, 0, guild.err);
     assert.match(guild.out, /Registered \/research in guild/);
+    assert.ok(guild.out.includes(`client_id=${fake.applicationId}&scope=bot%20applications.commands&permissions=309237746688`));
     const [cmd] = fake.commands.get(fake.guildId)!;
     assert.equal(cmd.name, 'research');
     assert.deepEqual(
@@ -60,4 +63,10 @@ test('discord register: guild and global registration, clear errors for a bad to
   } finally {
     await fake.close();
   }
+});
+
+test('the invite permissions in docs/discord.md match what the code asks for', () => {
+  const doc = readFileSync(new URL('../../docs/discord.md', import.meta.url), 'utf8');
+  assert.ok(doc.includes(`permissions=${BOT_PERMISSIONS}`), 'invite URL');
+  assert.ok(doc.includes(`**${BOT_PERMISSIONS}**`), 'table total');
 });

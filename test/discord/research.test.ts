@@ -128,6 +128,11 @@ test('Stop button cancels a running research and the button disappears', async (
     );
     const stopId = status.components[0].components[0].custom_id as string;
     assert.match(stopId, /^cir:stop:/);
+    // A second question in the same thread while it runs is turned away, in place of "Starting…".
+    fake.userMessage({ channelId: threadId, content: `<@${fake.applicationId}> another one`, mentionBot: true });
+    const busy = await waitForBotText(fake, threadId, 'still working on the previous question');
+    assert.match(busy.content, /^⚠️ /);
+    assert.ok(!botMessages(fake, threadId).some((m) => m.content.includes('Starting…')));
     // Someone else may not stop it (neither by button nor by typing stop).
     const other = { ...fake.user, id: '1033044521375760002', username: 'bystander' };
     const refused = fake.clickButton({ messageId: status.id, customId: stopId, user: other });

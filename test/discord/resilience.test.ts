@@ -100,12 +100,15 @@ test('429 on edits: discord.js waits and retries; the final state is delivered',
   const rig = await startRig({ engine: eng });
   const { fake } = rig;
   try {
+    const waits: number[] = [];
+    rig.adapter.onRateLimit?.((ms) => waits.push(ms));
     fake.failNext({ method: 'PATCH', path: /^\/channels\/\d+\/messages\/\d+$/, status: 429, retryAfter: 0.3, times: 2 });
     const msg = fake.userMessage({ content: `<@${fake.applicationId}> limits`, mentionBot: true });
     const threadId = await fake.waitFor(() => fake.threadFor(msg.id), 'thread');
     await waitForBotText(fake, threadId, 'Rate limited but delivered.');
     const patches = fake.requests.filter((r) => r.method === 'PATCH');
     assert.equal(patches.filter((r) => r.status === 429).length, 2);
+    assert.ok(waits.length >= 1 && waits.every((w) => w > 0), 'waits reported for the metrics');
     const status = botMessages(fake, threadId)[0];
     assert.match(status.content, /✅ \*\*Done\*\*/);
   } finally {
@@ -169,6 +172,45 @@ test('without Attach Files the answer is delivered and the missing trace explain
     assert.ok(botMessages(fake, threadId).some((m) => m.content.includes('Answer without file.')));
     assert.equal(fake.requests.filter((r) => r.files.length && r.status === 403).length, 1);
   } finally {
+    await rig.close();
+  }
+});
+
+test('without Read Message History the channel fallback posts without replying', async () => {
+  const eng = new ScriptedEngine({ steps: twoSteps, answer: 'Plain channel answer.' });
+  const rig = await startRig({ engine: eng, beforeStart: (f) => f.deny(f.channelId, 'CreatePublicThreads', 'ReadMessageHistory') });
+  const { fake } = rig;
+  try {
+    fake.userMessage({ content: `<@${fake.applicationId}> history?`, mentionBot: true });
+    await waitForBotText(fake, fake.channelId, 'Plain channel answer.');
+    const refusedReply = fake.requests.find((r) => r.status === 400 && r.body?.message_reference)!;
+    assert.ok(refusedReply, 'the reply was refused once');
+    assert.match(botMessages(fake, fake.channelId)[0].content, /couldn't open a thread/);
+    assert.equal(botMessages(fake, fake.channelId)[0].message_reference, undefined);
+  } finally {
+    await rig.close();
+  }
+});
+
+test('a deleted status message is replaced, and the research still ends with its answer', async () => {
+  const eng = new ScriptedEngine({ steps: twoSteps, answer: 'Still here.' });
+  const hold = latch();
+  eng.gate = async (n) => {
+    if (n === 2) await hold.promise;
+  };
+  const rig = await startRig({ engine: eng });
+  const { fake } = rig;
+  try {
+    const msg = fake.userMessage({ content: `<@${fake.applicationId}> delete me`, mentionBot: true });
+    const threadId = await fake.waitFor(() => fake.threadFor(msg.id), 'thread');
+    const status = await fake.waitFor(() => botMessages(fake, threadId).find((m) => m.content.includes('print(web_search')), 'status');
+    fake.messages.delete(status.id); // a moderator deleted it
+    hold.open();
+    await waitForBotText(fake, threadId, 'Still here.');
+    assert.match(botMessages(fake, threadId)[0].content, /✅ \*\*Done\*\*/, 'a new status message holds the final state');
+    assert.ok(fake.requests.some((r) => r.method === 'PATCH' && r.status === 404));
+  } finally {
+    hold.open();
     await rig.close();
   }
 });

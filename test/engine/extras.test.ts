@@ -43,12 +43,12 @@ test('token counter: vLLM /tokenize at the root, local Qwen3 tokenizer when the 
   }
 });
 
-test('the context limit asks the model to conclude before it overflows', async () => {
-  // A tiny context: the first observation (cut to 100 tokens) fills it up.
+test('the context limit (the server\'s max_model_len, below the configured one) asks the model to conclude', async () => {
+  // A tiny served context: a few observations (cut to 100 tokens) fill it up.
   const h = await harness(
     sandbox,
     ({ prompt }) => (prompt.includes('budget') && prompt.trimEnd().endsWith('</think>') ? 'Best guess: 7.' : codeTurn('print("x " * 3000)')),
-    { llmSettings: { contextTokens: 5000 }, deps: { observationTokens: 100 } },
+    { llm: { maxModelLen: 5000 }, llmSettings: { contextTokens: 32768 }, deps: { observationTokens: 100 } },
   );
   try {
     const events = await collect(h.engine, { question: 'q' });
@@ -121,4 +121,20 @@ test('terminal: human rendering shows steps, trimmed output and marked sources; 
   const lines = json.trimEnd().split('\n');
   assert.equal(lines.length, events.length);
   assert.deepEqual(JSON.parse(lines[6]), events[6]);
+});
+
+test('a sandbox that cannot start ends the research with a clear error', async () => {
+  const broken: Sandbox = {
+    open: async () => Promise.reject(new Error('wasm missing')),
+    status: () => ({ ready: 0, busy: 0, starting: 0, isolation: { network: 'none', fsPermission: false } }),
+    close: async () => {},
+  };
+  const h = await harness(broken, [codeTurn('print(1)')]);
+  try {
+    const e = last(await collect(h.engine, { question: 'q' }));
+    assert.equal(e.type, 'error');
+    if (e.type === 'error') assert.match(e.message, /Python sandbox could not start: wasm missing/);
+  } finally {
+    await h.close();
+  }
 });

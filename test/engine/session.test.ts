@@ -116,6 +116,7 @@ test('step budget: after CIR_MAX_STEPS code steps the model is asked to conclude
   try {
     const events = await collect(h.engine, { question: 'q' });
     assert.equal(only(events, 'code').length, 3);
+    assert.ok(!only(events, 'thinking').some((e) => e.text.includes('Paris')), 'the answer is not shown as thinking');
     const c = only(events, 'concluding');
     assert.deepEqual(c.map((e) => e.reason), ['steps']);
     const a = last(events);

@@ -63,7 +63,8 @@ test('eval runs the SimpleQA sample through the engine, grades it, writes report
     CIR_JUDGE_BASE_URL: judge.url,
     CIR_JUDGE_MODEL: 'fake-judge',
     CIR_DATA_DIR: join(out, 'data'),
-    CIR_SANDBOX_POOL_SIZE: '1',
+    // Interpreters on demand: exactly one per question, none warmed and thrown away.
+    CIR_SANDBOX_POOL_SIZE: '0',
     CIR_LOG_LEVEL: 'error',
   };
   try {
@@ -96,14 +97,14 @@ test('eval runs the SimpleQA sample through the engine, grades it, writes report
 
     // The other two formats, side by side (same data dir: the sandbox snapshot is reused).
     const [frames, seal] = await Promise.all(
-      ['frames.tsv', 'seal-0.json'].map((f) => run(['--dataset', `eval/sample/${f}`, '--out', join(out, f), '--concurrency', '3'], env)),
+      ['frames.tsv', 'seal-0.json'].map((f) => run(['--dataset', `eval/sample/${f}`, '--out', join(out, f), '--limit', '2', '--concurrency', '2'], env)),
     );
     assert.equal(frames.code, 0, frames.stderr);
     assert.equal(seal.code, 0, seal.stderr);
     const fr = JSON.parse(readFileSync(join(out, 'frames.tsv', 'report.json'), 'utf8'));
     const se = JSON.parse(readFileSync(join(out, 'seal-0.json', 'report.json'), 'utf8'));
-    assert.deepEqual([fr.benchmark, fr.graded, fr.correct, fr.modelCard], ['frames', 3, 2, 72.2]);
-    assert.deepEqual([se.benchmark, se.graded, se.correct, se.modelCard], ['seal-0', 3, 1, 26.4]);
+    assert.deepEqual([fr.benchmark, fr.graded, fr.correct, fr.modelCard], ['frames', 2, 2, 72.2]);
+    assert.deepEqual([se.benchmark, se.graded, se.correct, se.modelCard], ['seal-0', 2, 1, 26.4]);
   } finally {
     await Promise.all([llm.close(), search.close(), judge.close()]);
     rmSync(out, { recursive: true, force: true });

@@ -1,7 +1,8 @@
 // A local fake of Discord for integration tests: REST v10 over HTTP and the gateway over a real
 // WebSocket, on 127.0.0.1 with an ephemeral port. Point discord.js at it with
 // `rest: { api: fake.apiUrl }` (env DISCORD_API_URL); the gateway address comes from its
-// GET /api/v10/gateway/bot, as with the real Discord.
+// GET /api/v10/gateway/bot, as with the real Discord. Files: this one (state, gateway, test
+// drivers), discord-rest.ts (REST routes), discord-payloads.ts (payloads built from the fixtures).
 //
 // REST (paths under /api/v10): gateway/bot, users/@me, users/@me/channels (open a DM),
 // applications/@me, applications/:app/commands
@@ -17,7 +18,8 @@
 // relevant endpoints answer 403 with code 50001 / 50013 like Discord; the fake's own clock
 // (advance()) ages interaction tokens: after 15 minutes webhook calls answer 401 code 50027.
 //
-// Gateway: HELLO (heartbeat_interval), IDENTIFY -> READY -> GUILD_CREATE, heartbeat ACKs, then
+// Gateway: HELLO (heartbeat_interval), IDENTIFY -> READY -> GUILD_CREATE, heartbeat ACKs, RESUME
+// -> RESUMED (dropGateway() cuts connections to exercise it), then
 // dispatches: MESSAGE_CREATE (user messages from the test, and echoes of every message the bot
 // creates, as Discord does), INTERACTION_CREATE, THREAD_CREATE. Without the Message Content
 // intent in IDENTIFY, guild messages that do not mention the bot arrive with empty content, as on
@@ -29,10 +31,11 @@
 // threadFor(messageId), messages and commands show the resulting state. Plain members have
 // MEMBER_PERMISSIONS (no Manage Messages); the bot has everything but Administrator unless deny().
 import { EventEmitter } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import * as P from './discord-payloads.ts';
+import { handleRest } from './discord-rest.ts';
 
 type Json = Record<string, any>;
 
@@ -94,7 +97,7 @@ export interface StoredMessage extends Json {
   flags: number;
 }
 
-interface Interaction {
+export interface Interaction {
   id: string;
   token: string;
   createdAt: number;
@@ -123,15 +126,16 @@ export class FakeDiscord extends EventEmitter {
   private wss: WebSocketServer;
   private sockets = new Set<WebSocket>();
   private ready = new Set<WebSocket>();
+  private sessions = new Set<string>();
   private seq = 0;
   /** Intents of the last IDENTIFY. */
   identifiedIntents = 0;
   private counter = 0;
   private clockOffset = 0;
-  private failures: Failure[] = [];
+  /** @internal (discord-rest.ts) */ readonly failures: Failure[] = [];
   private denied = new Map<string, Set<PermissionName>>();
-  private interactions = new Map<string, Interaction>();
-  private threadOf = new Map<string, string>();
+  /** @internal (discord-rest.ts) */ readonly interactions = new Map<string, Interaction>();
+  /** @internal (discord-rest.ts) */ readonly threadOf = new Map<string, string>();
 
   constructor(o: { token?: string; heartbeatIntervalMs?: number } = {}) {
     super();
@@ -140,7 +144,7 @@ export class FakeDiscord extends EventEmitter {
     this.applicationId = P.FIXTURE_IDS.botId;
     this.botUser = { ...P.userObject(this.applicationId, 'cir-bot', true), discriminator: '6184' };
     this.channels.set(this.channelId, P.channelObject({ id: this.channelId, type: 0, guildId: this.guildId, name: 'research' }));
-    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server = createServer((req, res) => void handleRest(this, req, res));
     this.wss = new WebSocketServer({ server: this.server });
     this.wss.on('connection', (ws) => this.onGateway(ws));
   }
@@ -312,7 +316,8 @@ export class FakeDiscord extends EventEmitter {
 
   // ---- permissions ---------------------------------------------------------------------------
 
-  private deniedIn(channelId: string): Set<PermissionName> {
+  /** @internal (discord-rest.ts) */
+  deniedIn(channelId: string): Set<PermissionName> {
     const ch = this.channels.get(channelId);
     const own = this.denied.get(channelId) ?? new Set<PermissionName>();
     const parent = ch?.parent_id ? (this.denied.get(ch.parent_id) ?? new Set<PermissionName>()) : new Set<PermissionName>();
@@ -344,9 +349,25 @@ export class FakeDiscord extends EventEmitter {
       this.gatewayIn.push(msg);
       if (msg.op === 1) this.send(ws, { op: 11, d: null, s: null, t: null });
       else if (msg.op === 2) this.identify(ws, msg.d);
+      else if (msg.op === 6) this.resume(ws, msg.d);
       this.emit('change');
     });
     this.send(ws, { op: 10, d: { heartbeat_interval: this.heartbeatIntervalMs }, s: null, t: null });
+  }
+
+  /** Drops every gateway connection abruptly (close code 1006 for the client), as a network blip does. */
+  dropGateway(): void {
+    for (const ws of this.sockets) ws.terminate();
+  }
+
+  /** RESUME of a known session: RESUMED, then events continue (missed ones are not replayed here). */
+  private resume(ws: WebSocket, d: Json): void {
+    if (d.token !== this.token || !this.sessions.has(d.session_id)) {
+      this.send(ws, { op: 9, d: false, s: null, t: null }); // invalid session: identify again
+      return;
+    }
+    this.ready.add(ws);
+    this.send(ws, { op: 0, t: 'RESUMED', s: ++this.seq, d: {} });
   }
 
   private identify(ws: WebSocket, d: Json): void {
@@ -356,6 +377,7 @@ export class FakeDiscord extends EventEmitter {
     }
     this.identifiedIntents = Number(d.intents ?? 0);
     const sessionId = 'fake-session-' + this.snowflake();
+    this.sessions.add(sessionId);
     this.ready.add(ws);
     this.send(ws, {
       op: 0,
@@ -405,231 +427,9 @@ export class FakeDiscord extends EventEmitter {
     return it;
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const raw = Buffer.concat(chunks);
-    const url = new URL(req.url ?? '/', 'http://x');
-    const path = url.pathname.replace(/^\/api\/v10/, '');
-    const rec: RecordedRequest = {
-      method: req.method ?? 'GET',
-      path,
-      query: url.search,
-      auth: (req.headers.authorization as string | undefined) ?? null,
-      body: null,
-      files: [],
-      status: 0,
-      at: Date.now(),
-    };
-    const ct = String(req.headers['content-type'] ?? '');
-    if (ct.startsWith('multipart/form-data')) {
-      const form = await new Response(raw, { headers: { 'content-type': ct } }).formData();
-      for (const [k, v] of form.entries()) {
-        if (k === 'payload_json') rec.body = JSON.parse(String(v));
-        else if (typeof v !== 'string') rec.files.push({ name: v.name, content: await v.text() });
-      }
-    } else if (raw.length) rec.body = JSON.parse(raw.toString('utf8'));
-    this.requests.push(rec);
 
-    const reply = (status: number, body?: unknown, extra: Record<string, string> = {}) => {
-      rec.status = status;
-      const headers: Record<string, string> = {
-        'x-ratelimit-limit': '5',
-        'x-ratelimit-remaining': '4',
-        'x-ratelimit-reset': String((Date.now() + 1000) / 1000),
-        'x-ratelimit-reset-after': '1',
-        'x-ratelimit-bucket': 'fake-' + rec.method + path.replace(/\d{5,}/g, ':id'),
-        ...extra,
-      };
-      if (body === undefined) {
-        res.writeHead(status, headers); // 204: no content-type at all
-        res.end();
-      } else {
-        res.writeHead(status, { ...headers, 'content-type': 'application/json' });
-        res.end(JSON.stringify(body));
-      }
-      this.emit('change');
-    };
-    const error = (status: number, code: number, message: string) => reply(status, { message, code });
-
-    const failure = this.failures.find((f) => f.method === rec.method && f.path.test(path));
-    if (failure) {
-      if (--failure.times <= 0) this.failures.splice(this.failures.indexOf(failure), 1);
-      if (failure.status === 429) {
-        const ra = failure.retryAfter ?? 0.2;
-        return reply(
-          429,
-          { message: 'You are being rate limited.', retry_after: ra, global: false },
-          { 'retry-after': String(ra), 'x-ratelimit-remaining': '0', 'x-ratelimit-reset-after': String(ra), 'x-ratelimit-scope': 'user' },
-        );
-      }
-      return error(failure.status, failure.code ?? 0, failure.message ?? 'Injected failure');
-    }
-
-    try {
-      const out = this.route(rec);
-      if (out === null) return error(404, 0, '404: Not Found');
-      if ('error' in out) return error(out.error[0], out.error[1], out.error[2]);
-      return reply(out.status ?? 200, out.body);
-    } catch (e) {
-      return error(500, 0, String(e));
-    }
-  }
-
-  private route(rec: RecordedRequest): { status?: number; body?: unknown } | { error: [number, number, string] } | null {
-    const { method, path, body } = rec;
-    let m: RegExpMatchArray | null;
-    const botAuthed = rec.auth === `Bot ${this.token}`;
-    const needsBot = !/^\/(interactions|webhooks)\//.test(path) && path !== '/gateway';
-    if (needsBot && !botAuthed) return { error: [401, 0, '401: Unauthorized'] };
-
-    if (method === 'GET' && path === '/gateway/bot')
-      return {
-        body: {
-          url: this.apiUrl.replace(/^http/, 'ws').replace(/\/api$/, '') + '/gateway',
-          shards: 1,
-          session_start_limit: { total: 1000, remaining: 999, reset_after: 14400000, max_concurrency: 1 },
-        },
-      };
-    if (method === 'GET' && path === '/users/@me') return { body: this.botUser };
-    if (method === 'POST' && path === '/users/@me/channels') {
-      const existing = [...this.channels.values()].find((c) => c.type === 1 && c.recipients?.[0]?.id === body?.recipient_id);
-      return { body: existing ?? this.addChannel({ type: 1 }) };
-    }
-    if (method === 'GET' && path === '/applications/@me')
-      return { body: { id: this.applicationId, name: 'cir-bot', description: '', bot_public: true, bot: this.botUser, flags: 0 } };
-
-    if ((m = path.match(/^\/applications\/(\d+)(?:\/guilds\/(\d+))?\/commands$/))) {
-      if (m[1] !== this.applicationId) return { error: [403, 50001, 'Missing Access'] };
-      const scope = m[2] ?? 'global';
-      const current = this.commands.get(scope) ?? [];
-      const withIds = (c: Json): Json => ({ id: this.snowflake(), application_id: this.applicationId, version: this.snowflake(), type: 1, ...(m![2] ? { guild_id: m![2] } : {}), ...c });
-      if (method === 'GET') return { body: current };
-      if (method === 'PUT') {
-        const list = (body as Json[]).map(withIds);
-        this.commands.set(scope, list);
-        return { body: list };
-      }
-      if (method === 'POST') {
-        const c = withIds(body);
-        this.commands.set(scope, [...current.filter((x) => x.name !== c.name), c]);
-        return { status: 201, body: c };
-      }
-    }
-
-    if ((m = path.match(/^\/channels\/(\d+)$/)) && method === 'GET') {
-      const ch = this.channels.get(m[1]);
-      if (!ch) return { error: [404, 10003, 'Unknown Channel'] };
-      if (this.deniedIn(ch.id).has('ViewChannel')) return { error: [403, 50001, 'Missing Access'] };
-      return { body: ch };
-    }
-    if ((m = path.match(/^\/channels\/(\d+)\/typing$/)) && method === 'POST') return { status: 204 };
-
-    if ((m = path.match(/^\/channels\/(\d+)\/messages$/)) && method === 'POST') {
-      const ch = this.channels.get(m[1]);
-      if (!ch) return { error: [404, 10003, 'Unknown Channel'] };
-      const denied = this.deniedIn(ch.id);
-      if (denied.has('ViewChannel')) return { error: [403, 50001, 'Missing Access'] };
-      const isThread = ch.type === 11 || ch.type === 12;
-      if (denied.has(isThread ? 'SendMessagesInThreads' : 'SendMessages')) return { error: [403, 50013, 'Missing Permissions'] };
-      if (rec.files.length && denied.has('AttachFiles')) return { error: [403, 50013, 'Missing Permissions'] };
-      const bad = this.checkMessageBody(body, rec.files.length);
-      if (bad) return bad;
-      return { body: this.createBotMessage(ch.id, body, rec.files) };
-    }
-    if ((m = path.match(/^\/channels\/(\d+)\/messages\/(\d+)$/))) {
-      const msg = this.messages.get(m[2]);
-      if (this.deniedIn(m[1]).has('ViewChannel')) return { error: [403, 50001, 'Missing Access'] };
-      if (!msg || msg.channel_id !== m[1]) return { error: [404, 10008, 'Unknown Message'] };
-      if (method === 'GET') return { body: msg };
-      if (method === 'PATCH') {
-        if (msg.author?.id !== this.applicationId) return { error: [403, 50005, 'Cannot edit a message authored by another user'] };
-        const bad = body && 'content' in body ? this.checkMessageBody({ ...msg, ...body }, 0) : null;
-        if (bad) return bad;
-        return { body: this.editMessage(msg, body) };
-      }
-      if (method === 'DELETE') {
-        this.messages.delete(msg.id);
-        return { status: 204 };
-      }
-    }
-    if ((m = path.match(/^\/channels\/(\d+)\/messages\/(\d+)\/threads$/)) && method === 'POST') {
-      const parent = this.channels.get(m[1]);
-      if (!parent) return { error: [404, 10003, 'Unknown Channel'] };
-      const denied = this.deniedIn(parent.id);
-      if (denied.has('ViewChannel')) return { error: [403, 50001, 'Missing Access'] };
-      if (denied.has('CreatePublicThreads')) return { error: [403, 50013, 'Missing Permissions'] };
-      if (parent.type !== 0 && parent.type !== 5) return { error: [400, 50024, 'Cannot execute action on this channel type'] };
-      if (!this.messages.has(m[2])) return { error: [404, 10008, 'Unknown Message'] };
-      if (this.threadOf.has(m[2])) return { error: [400, 160004, 'A thread has already been created for this message'] };
-      return { status: 201, body: this.createThread(parent.id, body?.name ?? 'thread', m[2]) };
-    }
-    if ((m = path.match(/^\/channels\/(\d+)\/threads$/)) && method === 'POST') {
-      const parent = this.channels.get(m[1]);
-      if (!parent) return { error: [404, 10003, 'Unknown Channel'] };
-      if (this.deniedIn(parent.id).has('CreatePublicThreads')) return { error: [403, 50013, 'Missing Permissions'] };
-      return { status: 201, body: this.createThread(parent.id, body?.name ?? 'thread', this.snowflake()) };
-    }
-
-    if ((m = path.match(/^\/interactions\/(\d+)\/([^/]+)\/callback$/)) && method === 'POST') {
-      const it = this.interactions.get(m[2]);
-      if (!it || it.id !== m[1]) return { error: [404, 10062, 'Unknown interaction'] };
-      if (this.now() - it.createdAt > 3000) return { error: [404, 10062, 'Unknown interaction'] };
-      return this.interactionCallback(it, body, rec.query.includes('with_response=true'));
-    }
-    if ((m = path.match(/^\/webhooks\/(\d+)\/([^/]+)(\/messages\/(@original|\d+))?$/))) {
-      const it = this.interactions.get(m[2]);
-      if (!it || m[1] !== this.applicationId) return { error: [404, 10015, 'Unknown Webhook'] };
-      if (this.now() - it.createdAt > 15 * 60 * 1000) return { error: [401, 50027, 'Invalid Webhook Token'] };
-      if (!m[3] && method === 'POST') return { body: this.createBotMessage(it.channelId, body, rec.files, true) };
-      const id = m[4] === '@original' ? it.responseMessageId : m[4];
-      const msg = id ? this.messages.get(id) : undefined;
-      if (!msg) return { error: [404, 10008, 'Unknown Message'] };
-      if (method === 'GET') return { body: msg };
-      if (method === 'PATCH') return { body: this.editMessage(msg, body) };
-      if (method === 'DELETE') {
-        this.messages.delete(msg.id);
-        return { status: 204 };
-      }
-    }
-    return null;
-  }
-
-  private checkMessageBody(body: Json | null, files: number): { error: [number, number, string] } | null {
-    const content = body?.content ?? '';
-    if (typeof content === 'string' && content.length > 2000)
-      return { error: [400, 50035, 'Invalid Form Body: content: Must be 2000 or fewer in length.'] };
-    if (!content && !files && !(body?.components?.length) && !(body?.embeds?.length))
-      return { error: [400, 50006, 'Cannot send an empty message'] };
-    return null;
-  }
-
-  private interactionCallback(it: Interaction, body: Json, withResponse: boolean): { status?: number; body?: unknown } {
-    const type = body?.type;
-    let message: StoredMessage | undefined;
-    if (type === 4 || type === 5) {
-      const data = body.data ?? {};
-      message = this.createBotMessage(it.channelId, { ...data, flags: (data.flags ?? 0) | (type === 5 ? 128 : 0) }, [], true);
-      it.responseMessageId = message.id;
-    } else if (type === 7) {
-      const msg = [...this.messages.values()].find((m) => m.interaction_source === it.token) ?? this.lastClicked(it);
-      if (msg) message = this.editMessage(msg, body.data ?? {});
-    }
-    if (!withResponse) return { status: 204 };
-    return {
-      body: {
-        interaction: { id: it.id, type: 2, response_message_id: message?.id, response_message_loading: type === 5, response_message_ephemeral: Boolean((message?.flags ?? 0) & 64) },
-        resource: { type, message },
-      },
-    };
-  }
-
-  private lastClicked(it: Interaction): StoredMessage | undefined {
-    const d = [...this.gatewayOut].reverse().find((p) => p.t === 'INTERACTION_CREATE' && p.d.id === it.id);
-    return d?.d.message ? this.messages.get(d.d.message.id) : undefined;
-  }
-
-  private createBotMessage(channelId: string, body: Json, files: { name: string; content: string }[], viaInteraction = false): StoredMessage {
+  /** @internal (discord-rest.ts) */
+  createBotMessage(channelId: string, body: Json, files: { name: string; content: string }[], viaInteraction = false): StoredMessage {
     const ch = this.channels.get(channelId)!;
     const id = this.snowflake();
     const msg: StoredMessage = {
@@ -669,14 +469,16 @@ export class FakeDiscord extends EventEmitter {
     return msg;
   }
 
-  private editMessage(msg: StoredMessage, body: Json): StoredMessage {
+  /** @internal (discord-rest.ts) */
+  editMessage(msg: StoredMessage, body: Json): StoredMessage {
     for (const k of ['content', 'components', 'embeds', 'flags', 'allowed_mentions'] as const) if (body && k in body) (msg as Json)[k] = body[k];
     msg.edited_timestamp = new Date(this.now()).toISOString();
     msg.editCount = (msg.editCount ?? 0) + 1;
     return msg;
   }
 
-  private createThread(parentId: string, name: string, messageId: string): Json {
+  /** @internal (discord-rest.ts) */
+  createThread(parentId: string, name: string, messageId: string): Json {
     const thread = P.channelObject({ id: messageId, type: 11, guildId: this.guildId, parentId, name, ownerId: this.applicationId });
     this.channels.set(thread.id, thread);
     this.threadOf.set(messageId, thread.id);

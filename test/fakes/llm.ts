@@ -19,7 +19,7 @@
 // `hang` (streams, then never finishes until the client goes away), `delayMs` between chunks.
 // When a list runs out, the server answers 400 "script exhausted" (a clear test failure).
 //
-// Also served: GET /v1/models; tokenization (a toy tokenizer: each run of spaces plus the word
+// Also served: GET /v1/models (with vLLM's max_model_len); tokenization (a toy tokenizer: each run of spaces plus the word
 // after it is one token) at POST /tokenize and /detokenize (vLLM, at the root) or /v1/tokenize and
 // /v1/detokenize (SGLang), unless `tokenize: false`; chat completions are NOT served.
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
@@ -56,6 +56,8 @@ export interface FakeLlmOptions {
   /** Send a usage chunk when asked with stream_options.include_usage (default true). */
   usage?: boolean;
   model?: string;
+  /** The context length /v1/models reports as `max_model_len` (vLLM does; default 131072). */
+  maxModelLen?: number;
 }
 
 export interface RecordedRequest {
@@ -199,7 +201,7 @@ export async function startFakeLlm(script: Script, options: FakeLlmOptions = {})
     const tokPrefix = flavour === 'vllm' ? '' : '/v1';
     try {
       if (req.method === 'POST' && path === '/v1/completions') return await completions(req, res, body);
-      if (req.method === 'GET' && path === '/v1/models') return json(res, 200, { object: 'list', data: [{ id: model, object: 'model', owned_by: 'fake' }] });
+      if (req.method === 'GET' && path === '/v1/models') return json(res, 200, { object: 'list', data: [{ id: model, object: 'model', owned_by: 'fake', max_model_len: options.maxModelLen ?? 131072 }] });
       if (options.tokenize !== false && req.method === 'POST' && path === `${tokPrefix}/tokenize`) {
         const tokens = fakeTokens(String(body.prompt ?? body.text ?? '')).map(toId);
         return json(res, 200, { tokens, count: tokens.length, max_model_len: 131072 });

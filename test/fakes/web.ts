@@ -24,6 +24,7 @@
 //   /shift-jis                      Shift_JIS bytes, declared only in <meta charset>
 //   /mislabelled                    header says iso-8859-1, body has a UTF-8 BOM (BOM wins)
 //   /doc.pdf                        a small PDF; /doc-octet  the same PDF as application/octet-stream
+//   /blob                           binary bytes as application/octet-stream (sniffed, refused)
 //   /missing                        404
 //   /error                          500
 //   /huge                           a 20 MB HTML page
@@ -233,6 +234,10 @@ export async function startFakeWeb(): Promise<FakeWeb> {
         return send(res, 200, 'application/pdf', minimalPdf('Quarterly results improved by 42 percent'));
       case '/doc-octet':
         return send(res, 200, 'application/octet-stream', minimalPdf('Quarterly results improved by 42 percent'));
+      case '/blob': {
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        return drip(res, Buffer.from([0x50, 0x4b, 0x03, 0x04, 0, 0, 0, 0, 0x14, 0, 0, 0].concat(Array(1012).fill(0))), 20);
+      }
       case '/missing':
         return send(res, 404, 'text/html', '<h1>Not Found</h1>');
       case '/error':

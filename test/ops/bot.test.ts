@@ -198,3 +198,39 @@ test('a session still running after the grace period is stopped, its thread told
     await s.cleanup();
   }
 });
+
+test("the Slack adapter's HTTP route is served on the bot's port: signed events in, bad signatures out", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cir-bot-'));
+  const llm = await modelsServer();
+  const slack = await startFakeSlack();
+  const secret = 'route-test-signing-secret';
+  const env = parseConfig({ SLACK_BOT_TOKEN: slack.botToken, SLACK_SIGNING_SECRET: secret, SLACK_API_URL: slack.apiUrl });
+  const gated = gatedEngine();
+  const store = openSessionStore(dir);
+  const chat = createChatService({ engine: gated.engine, store, limits: DEFAULT_CHAT_LIMITS, logger: silentLogger });
+  const bot = await startBot({
+    http: { port: 0, host: '127.0.0.1' },
+    llm: { baseUrl: llm.url, model: MODEL },
+    sandboxPoolSize: 0,
+    shutdownGraceMs: 0,
+    logger: silentLogger,
+    engine: { engine: gated.engine, close() {} },
+    store,
+    chat,
+    adapters: [createSlackAdapter({ env, chat, logger: silentLogger })],
+  });
+  try {
+    const url = `http://127.0.0.1:${bot.port}/slack/events`;
+    const ok = await postSignedEvent(url, secret, { type: 'url_verification', challenge: 'chal-123', token: 'x' });
+    assert.equal(ok.status, 200);
+    assert.match(ok.body, /chal-123/);
+    const forged = await postSignedEvent(url, secret, { type: 'url_verification', challenge: 'chal-456' }, { secret: 'wrong' });
+    assert.equal(forged.status, 401);
+    const health = (await (await fetch(`http://127.0.0.1:${bot.port}/healthz`)).json()) as { checks: Record<string, { ok: boolean }> };
+    assert.equal(health.checks['platform:slack'].ok, true);
+  } finally {
+    await bot.shutdown('test');
+    await Promise.all([llm.close(), slack.close()]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

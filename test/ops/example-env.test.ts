@@ -39,6 +39,9 @@ test('deploy/example.env lists every variable of src/config.ts, each with a comm
   assert.deepEqual(missing, [], `add to deploy/example.env: ${missing.join(', ')}`);
   const undescribed = keys.filter((k) => !env.get(k)!.described);
   assert.deepEqual(undescribed, [], `describe in deploy/example.env: ${undescribed.join(', ')}`);
+  const text = read('deploy/example.env');
+  const twice = keys.filter((k) => (text.match(new RegExp(`^#?\\s*${k}=`, 'gm')) ?? []).length > 1);
+  assert.deepEqual(twice, [], `listed more than once: ${twice.join(', ')}`);
   const stale = [...env.keys()].filter((k) => !keys.includes(k) && !COMPOSE_ONLY.has(k));
   assert.deepEqual(stale, [], `no longer in src/config.ts: ${stale.join(', ')}`);
 });

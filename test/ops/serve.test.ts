@@ -12,6 +12,7 @@ import { openSessionStore } from '../../src/chat/store.ts';
 import { startFakeLlm, type Script } from '../fakes/llm.ts';
 import { startFakeSearch } from '../fakes/search.ts';
 import { startFakeSlack } from '../fakes/slack.ts';
+import { startFakeDiscord } from '../fakes/discord.ts';
 import { mention, newTs } from '../slack/harness.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -25,6 +26,7 @@ const SECRETS = {
   SERPER_API_KEY: 'SECRETSERPER-zq85',
   BRAVE_API_KEY: 'SECRETBRAVE-zq86',
   CIR_JUDGE_API_KEY: 'sk-SECRETJUDGE-zq87',
+  DISCORD_TOKEN: `${Buffer.from('123456789012345678').toString('base64')}.SECRETDISCORD.zq88-discord-token`,
 };
 
 interface Running {
@@ -55,7 +57,7 @@ function serve(env: Record<string, string>): Running {
   return { child, output: () => out, port, exit };
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
+async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -69,10 +71,12 @@ async function setup(script: Script, extra: Record<string, string> = {}) {
   const llm = await startFakeLlm(script);
   const search = await startFakeSearch();
   const slack = await startFakeSlack({ botToken: SECRETS.SLACK_BOT_TOKEN, appToken: SECRETS.SLACK_APP_TOKEN });
+  const discord = await startFakeDiscord({ token: SECRETS.DISCORD_TOKEN });
   const dataDir = mkdtempSync(join(tmpdir(), 'cir-serve-'));
-  const bot = serve({
+  const env = {
     ...SECRETS,
     SLACK_API_URL: slack.apiUrl,
+    DISCORD_API_URL: discord.apiUrl,
     CIR_LLM_BASE_URL: llm.baseUrl,
     CIR_SEARXNG_URL: search.searxngUrl,
     CIR_DATA_DIR: dataDir,
@@ -81,11 +85,13 @@ async function setup(script: Script, extra: Record<string, string> = {}) {
     CIR_SANDBOX_POOL_SIZE: '1',
     CIR_LOG_LEVEL: 'trace',
     ...extra,
-  });
+  };
+  const bot = serve(env);
   const port = await bot.port;
   assert.ok(port > 0, `serve did not start:\n${bot.output()}`);
   const base = `http://127.0.0.1:${port}`;
   return {
+    env,
     llm,
     slack,
     bot,
@@ -96,7 +102,7 @@ async function setup(script: Script, extra: Record<string, string> = {}) {
     },
     async close() {
       if (bot.child.exitCode === null) bot.child.kill('SIGKILL');
-      await Promise.all([llm.close(), search.close(), slack.close()]);
+      await Promise.all([llm.close(), search.close(), slack.close(), discord.close()]);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
@@ -109,19 +115,20 @@ const researchThenAnswer: Script = ({ prompt }) => {
     : 'Let me search.\n<start_code>\n```python\nprint(web_search("capital of France"))\n```\n<end_code>';
 };
 
-test('serve: healthy, answers a Slack mention, exposes metrics, stops cleanly on SIGTERM, never logs a secret', async () => {
+test('serve: healthy on Slack and Discord, answers a Slack mention, exposes metrics, stops cleanly on SIGTERM, never logs a secret', async () => {
   const s = await setup(researchThenAnswer);
   try {
     await s.healthy();
     const health = (await (await fetch(`${s.base}/healthz`)).json()) as { checks: Record<string, { ok: boolean }> };
     assert.equal(health.checks['platform:slack'].ok, true);
+    assert.equal(health.checks['platform:discord'].ok, true);
     assert.equal(health.checks.model.ok, true);
 
     const ts = newTs();
     await s.slack.sendEnvelope('events_api', mention('What is the capital of France?', { ts }));
     await s.slack.waitFor(
       () => JSON.stringify(s.slack.thread('C00FAKECHAN1', ts)).includes('The capital of France is Paris'),
-      30_000,
+      60_000,
       'the answer in the thread',
     );
     const metrics = await until('the finished session in /metrics', async () => {
@@ -138,6 +145,8 @@ test('serve: healthy, answers a Slack mention, exposes metrics, stops cleanly on
     const out = s.bot.output();
     assert.match(out, /stopped cleanly/);
     for (const [name, value] of Object.entries(SECRETS)) assert.ok(!out.includes(value), `${name} appeared in the logs`);
+    assert.ok(!out.includes('SECRETDISCORD'), 'no part of the Discord token in the logs');
+    assert.match(out, /discord connected/);
     // Every line this process logged about a session names the session.
     const sessionLines = out.split('\n').filter((l) => /"msg":"(session |answered)/.test(l));
     assert.ok(sessionLines.length >= 2, 'session lines logged');
@@ -147,31 +156,51 @@ test('serve: healthy, answers a Slack mention, exposes metrics, stops cleanly on
   }
 });
 
-test('serve: SIGTERM while research runs waits out the grace period, tells the thread, exits 0, store consistent', async () => {
+test('serve: after a crash the thread is told at restart; SIGTERM mid-research waits out the grace, tells the thread, exits 0', async () => {
   // The model never finishes its first turn.
-  const s = await setup(() => ({ text: 'Let me think about this', hang: true }), { CIR_SHUTDOWN_GRACE_MS: '300' });
+  // No code ever runs here: an on-demand sandbox pool (0) keeps start-up cheap.
+  const s = await setup(() => ({ text: 'Let me think about this', hang: true }), { CIR_SHUTDOWN_GRACE_MS: '300', CIR_SANDBOX_POOL_SIZE: '0' });
+  let again: Running | undefined;
   try {
     await s.healthy();
-    const ts = newTs();
-    await s.slack.sendEnvelope('events_api', mention('A question that takes forever', { ts }));
+    const crashedTs = newTs();
+    await s.slack.sendEnvelope('events_api', mention('Asked just before a crash', { ts: crashedTs }));
     await until('the model request', () => (s.llm.prompts().length > 0 ? true : undefined));
-    const callsBefore = s.slack.calls.length;
 
-    s.bot.child.kill('SIGTERM');
-    assert.equal(await s.bot.exit, 0, s.bot.output());
-    assert.match(s.bot.output(), /shutting down: no new work/);
-    assert.ok(s.slack.calls.length > callsBefore, 'the thread was updated after SIGTERM');
-    assert.ok(s.llm.disconnects >= 1, 'the hanging generation was abandoned');
+    // 1. A crash: nothing runs the shutdown. The next start marks the session and tells its thread.
+    s.bot.child.kill('SIGKILL');
+    await s.bot.exit;
+    again = serve({ ...s.env, CIR_HTTP_PORT: '0' });
+    assert.ok((await again.port) > 0, again.output());
+    await s.slack.waitFor(
+      () => JSON.stringify(s.slack.thread('C00FAKECHAN1', crashedTs)).includes('Interrupted'),
+      60_000,
+      'the crashed thread told of the interruption',
+    );
+    const restarted = again;
+    await until('the recovery logged', () => (/sessions interrupted by the last shutdown/.test(restarted.output()) ? true : undefined));
+
+    // 2. A graceful stop while a session runs: the grace period passes, the session is stopped.
+    const ts = newTs();
+    const prompts = s.llm.prompts().length;
+    await s.slack.sendEnvelope('events_api', mention('A question that takes forever', { ts }));
+    await until('the model request', () => (s.llm.prompts().length > prompts ? true : undefined));
+    again.child.kill('SIGTERM');
+    assert.equal(await again.exit, 0, again.output());
+    assert.match(again.output(), /shutting down: no new work/);
+    assert.match(again.output(), /stopped cleanly/);
+    assert.ok(JSON.stringify(s.slack.thread('C00FAKECHAN1', ts)).includes('Interrupted'), 'the running thread was told');
 
     const store = openSessionStore(s.dataDir);
     try {
       const sessions = store.sessionsSince(0);
-      assert.equal(sessions.length, 1);
-      assert.equal(sessions[0].status, 'interrupted');
+      assert.equal(sessions.length, 2);
+      assert.deepEqual(sessions.map((x) => x.status), ['interrupted', 'interrupted']);
     } finally {
       store.close();
     }
   } finally {
+    if (again && again.child.exitCode === null) again.child.kill('SIGKILL');
     await s.close();
   }
 });

@@ -29,10 +29,10 @@ after(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-/** Runs a block; returns everything the block printed or raised, in one string. */
+/** Runs a block; returns everything the block printed or raised (and how it stopped), in one string. */
 async function attempt(code: string): Promise<string> {
   const r = await session.run(code, STEP);
-  return `${r.output}\n${r.error ?? ''}`;
+  return `${r.output}\n${r.error ?? ''}\n${r.stopped ?? ''}`;
 }
 
 test('os.system, os.popen and subprocess run nothing on the host', async () => {

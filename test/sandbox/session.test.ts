@@ -163,3 +163,13 @@ test('a closed session refuses to run', async () => {
   await s.close();
   await assert.rejects(s.run('print(1)', STEP), /closed/);
 });
+
+test('closing a session while its block runs stops the block and ends its process', async () => {
+  const s = await sandbox.open(recordingTools());
+  const running = s.run('while True:\n    pass', STEP);
+  await new Promise((r) => setTimeout(r, 200));
+  await s.close();
+  const r = await running;
+  assert.equal(r.stopped, 'cancelled');
+  assert.equal(r.stateLost, false);
+});

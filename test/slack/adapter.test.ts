@@ -2,7 +2,11 @@
 // Slack, with the real chat service and a scripted research engine.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { signRequest } from '../fakes/slack.ts';
+import type { ChatService } from '../../src/chat/service.ts';
+import { parseConfig } from '../../src/config.ts';
+import { silentLogger } from '../../src/ops/log.ts';
+import { createSlackAdapter } from '../../src/platforms/slack/index.ts';
+import { signRequest, startFakeSlack } from '../fakes/slack.ts';
 import { SIGNING_SECRET, eventBody, mention, newTs, researchScript, scriptedEngine, startHarness } from './harness.ts';
 
 const CHAN = 'C00FAKECHAN1';
@@ -164,5 +168,29 @@ test('surface(ref) posts the final view of a session a previous process left int
     assert.equal(h.fake.callsOf('chat.startStream').length, 0, 'no stream for a finished view');
   } finally {
     await h.close();
+  }
+});
+
+test('a wrong bot token or app token fails start() with a message naming the variable', async () => {
+  const fake = await startFakeSlack();
+  const chat = { followupWithoutMention: () => true } as unknown as ChatService;
+  try {
+    const badBot = createSlackAdapter({
+      env: parseConfig({ SLACK_BOT_TOKEN: 'xoxb-wrong', SLACK_SIGNING_SECRET: 's', SLACK_API_URL: fake.apiUrl }),
+      chat,
+      logger: silentLogger,
+    });
+    await assert.rejects(badBot.start(), /SLACK_BOT_TOKEN \(invalid_auth\)/);
+    const badApp = createSlackAdapter({
+      env: parseConfig({ SLACK_BOT_TOKEN: fake.botToken, SLACK_APP_TOKEN: 'xapp-wrong', SLACK_API_URL: fake.apiUrl }),
+      chat,
+      logger: silentLogger,
+      options: { retryConfig: { retries: 0 } },
+    });
+    await assert.rejects(badApp.start(), /SLACK_APP_TOKEN/);
+    await badApp.stop();
+    assert.equal(badApp.status().connected, false);
+  } finally {
+    await fake.close();
   }
 });

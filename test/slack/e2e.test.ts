@@ -37,7 +37,7 @@ test('a Slack mention is researched by the real engine and answered with a cited
   try {
     const ts = newTs();
     assert.equal(await h.post(mention('how do volcanoes shape islands?', { ts })), 200);
-    await h.fake.waitFor(() => h.fake.files.some((f) => f.completed), 60_000, 'answer and trace');
+    await h.fake.waitFor(() => h.fake.files.some((f) => f.completed), 90_000, 'answer and trace');
     await h.chat.idle();
 
     const thread = h.fake.thread('C00FAKECHAN1', ts);

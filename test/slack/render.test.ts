@@ -188,3 +188,17 @@ test('fuzz: split pieces fit, code fences balance, no content is lost', () => {
     assert.equal(norm(pieces.join('')), norm(text), `round ${round}: content lost`);
   }
 });
+
+test('model text cannot ping a channel or smuggle links: everything outside our own links is escaped', () => {
+  const msgs = renderAnswer(
+    view({
+      status: { state: 'done' },
+      finishedAt: 2_000,
+      answer: { text: 'Hey <!channel> and <@U123>, see [x](https://a.example/p|<!here>) & <https://b.example|spoof>', sources: [] },
+    }),
+  );
+  const all = JSON.stringify(msgs);
+  assert.doesNotMatch(all, /<!channel>|<!here>|<@U123>/);
+  assert.match(all, /&lt;!channel&gt;/);
+  assert.match(all, /<https:\/\/a\.example\/p%7C%3C!here%3E\|x>/);
+});

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isAllowed, isBlockedAddress } from '../../src/tools/fetch/guard.ts';
+import { guardedConnector, isAllowed, isBlockedAddress } from '../../src/tools/fetch/guard.ts';
+import { ToolError } from '../../src/tools/types.ts';
 
 test('internal, reserved and special addresses are blocked', () => {
   for (const a of ['127.0.0.1', '127.255.0.9', '0.0.0.0', '10.0.0.1', '172.16.0.1', '172.31.255.255', '192.168.1.1',
@@ -24,4 +25,23 @@ test('the allow list matches exact host:port pairs only', () => {
   assert.equal(isAllowed(allow, 'intranet.local', '', 'https:'), true);
   assert.equal(isAllowed(allow, 'intranet.local', '', 'http:'), false);
   assert.equal(isAllowed([], '127.0.0.1', '8080', 'http:'), false);
+});
+
+test('the connector refuses a name if any resolved address is internal (DNS answers checked)', async () => {
+  const answers: Record<string, { address: string }[]> = {
+    'mixed.test': [{ address: '93.184.216.34' }, { address: '10.0.0.7' }],
+    'metadata.test': [{ address: '169.254.169.254' }],
+    'mapped.test': [{ address: '::ffff:127.0.0.1' }],
+    'empty.test': [],
+  };
+  const connect = guardedConnector({ allowHosts: [], connectTimeoutMs: 1000, lookup: async (h) => answers[h] ?? [] });
+  const dial = (hostname: string) =>
+    new Promise<Error | null>((done) => connect({ hostname, port: '80', protocol: 'http:' }, (...args) => done(args[0])));
+  for (const h of ['mixed.test', 'metadata.test', 'mapped.test']) {
+    const err = await dial(h);
+    assert.ok(err instanceof ToolError && err.code === 'refused', `${h}: ${String(err)}`);
+    assert.match(err.message, new RegExp(`refused to fetch ${h.replace('.', '\\.')} \\(`));
+  }
+  const none = await dial('empty.test');
+  assert.ok(none instanceof ToolError && none.code === 'dns');
 });

@@ -88,6 +88,7 @@ test('IP-literal hosts in every numeric spelling are refused directly', async ()
 test('a URL without a scheme is read as https', () => {
   assert.equal(parseHttpUrl('example.com/page?q=1#frag').href, 'https://example.com/page?q=1');
   assert.equal(parseHttpUrl('HTTP://Example.COM').href, 'http://example.com/');
+  assert.equal(parseHttpUrl('docs.example.org:8443/a').href, 'https://docs.example.org:8443/a');
 });
 
 test('only http and https are visited', async () => {
@@ -136,6 +137,18 @@ test('PDFs become text, also when served as octet-stream', async () => {
   assert.equal(pdf.title, 'Fake Report');
   const octet = await visitor.visit(`${web.url}/doc-octet`);
   assert.match(octet.text, /Quarterly results improved/);
+  // PDFs have their own, larger byte cap
+  const small = createWebVisitor({ allowHosts: [web.allowHost], maxBytes: 200, maxPdfBytes: 100_000 });
+  try {
+    assert.match((await small.visit(`${web.url}/doc.pdf`)).text, /Quarterly results/);
+    assert.match((await small.visit(`${web.url}${ARTICLES[0].path}`)).text, /page truncated/);
+  } finally {
+    await small.close();
+  }
+});
+
+test('unlabelled binary content is sniffed and refused without downloading it', async () => {
+  await assert.rejects(visitor.visit(`${web.url}/blob`), fails(/not a readable page \(application\/octet-stream\)/, 'binary'));
 });
 
 test('HTTP errors and binary types are short errors; video is not downloaded', async () => {

@@ -61,10 +61,14 @@ export function createHandlers(ctx: HandlerContext) {
   }
 
   async function submit(req: ResearchRequest, surface: DiscordThreadSurface): Promise<void> {
-    const outcome = await chat.submit(req, surface, {
-      minIntervalMs: ctx.editIntervalMs,
-      pacingKey: `discord:${surface.channelId}`,
-    });
+    let outcome;
+    try {
+      outcome = await chat.submit(req, surface, { minIntervalMs: ctx.editIntervalMs, pacingKey: `discord:${surface.channelId}` });
+    } catch (err) {
+      // Never leave a "Starting…" message behind.
+      await surface.replaceStatus('⚠️ Something went wrong on my side; please try again.').catch(() => {});
+      throw err;
+    }
     if (!outcome.accepted) await surface.replaceStatus(`⚠️ ${outcome.message}`);
   }
 

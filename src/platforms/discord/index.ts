@@ -35,8 +35,7 @@ export function discordIntents(messageContent: boolean): GatewayIntentBits[] {
 }
 
 export function createDiscordAdapter(deps: DiscordAdapterDeps, options: DiscordAdapterOptions = {}): PlatformAdapter {
-  const { env, chat, logger } = deps;
-  const log = logger;
+  const { env, chat, logger: log } = deps;
   let client: Client | null = null;
   // Writes go through a REST client of our own: Client#destroy() clears its token, but research
   // still running at shutdown must deliver its final view.
@@ -97,8 +96,14 @@ export function createDiscordAdapter(deps: DiscordAdapterDeps, options: DiscordA
       try {
         await c.login(env.DISCORD_TOKEN);
       } catch (err) {
-        detail = `login failed: ${err instanceof Error ? err.message : String(err)}`;
-        throw new Error(`Discord login failed (check DISCORD_TOKEN): ${err instanceof Error ? err.message : String(err)}`);
+        const why = err instanceof Error ? err.message : String(err);
+        detail = `login failed: ${why}`;
+        client = null;
+        await c.destroy().catch(() => {});
+        const hint = /disallowed intents/i.test(why)
+          ? 'enable "Message Content Intent" on the Bot page of the Developer Portal, or unset DISCORD_MESSAGE_CONTENT'
+          : 'check DISCORD_TOKEN';
+        throw new Error(`Discord login failed (${hint}): ${why}`);
       }
       await ready;
       connected = true;

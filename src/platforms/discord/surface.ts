@@ -104,11 +104,6 @@ export class DiscordThreadSurface implements ThreadSurface {
     this.channelId = o.channelId;
   }
 
-  /** The live status message's id (tests, logs). */
-  get statusMessageId(): string | null {
-    return this.#statusId;
-  }
-
   /** Posts the status message before research is submitted, so that access errors show at once. */
   open(text = '⏳ **Starting…**'): Promise<void> {
     return this.#serial(async () => {
@@ -155,6 +150,19 @@ export class DiscordThreadSurface implements ThreadSurface {
     return res;
   }
 
+  /** Edits message `id` (or posts when there is none, or someone deleted it); returns the message's id. */
+  async #editOrPost(id: string | null, body: MessageBody): Promise<string> {
+    if (id) {
+      try {
+        await this.#o.writer.edit(this.channelId, id, body);
+        return id;
+      } catch (err) {
+        if (discordCode(err) !== DISCORD_ERRORS.unknownMessage) throw err;
+      }
+    }
+    return (await this.#post(body)).id;
+  }
+
   async #render(view: ThreadView): Promise<void> {
     if (this.#finished) return;
     const final = FINAL.has(view.status.state);
@@ -163,27 +171,16 @@ export class DiscordThreadSurface implements ThreadSurface {
     // Finished steps that no longer fit: the current status message becomes the first frozen
     // message (so they stay above the live one), further ones are posted after it.
     for (const chunk of plan.freeze) {
-      if (this.#statusId) {
-        await this.#o.writer.edit(this.channelId, this.#statusId, { content: chunk.content, components: [] });
-        this.#statusId = null;
-        this.#live = null;
-      } else await this.#post({ content: chunk.content });
+      await this.#editOrPost(this.#statusId, { content: chunk.content, components: [] });
+      this.#statusId = null;
+      this.#live = null;
       this.#frozen += chunk.steps;
     }
 
     const withStop = !final;
     const body: MessageBody = { content: plan.live, components: withStop ? [stopRow(view.sessionId)] : [] };
-    if (!this.#statusId) {
-      this.#statusId = (await this.#post(body)).id;
-    } else if (this.#live !== plan.live || this.#liveHasStop !== withStop) {
-      try {
-        await this.#o.writer.edit(this.channelId, this.#statusId, body);
-      } catch (err) {
-        // Someone deleted the status message: start a new one.
-        if (discordCode(err) !== DISCORD_ERRORS.unknownMessage) throw err;
-        this.#statusId = (await this.#post(body)).id;
-      }
-    }
+    if (!this.#statusId || this.#live !== plan.live || this.#liveHasStop !== withStop)
+      this.#statusId = await this.#editOrPost(this.#statusId, body);
     this.#live = plan.live;
     this.#liveHasStop = withStop;
     if (!final) return;

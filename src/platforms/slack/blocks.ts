@@ -250,7 +250,8 @@ export function renderAnswer(view: ThreadView): SlackMessage[] {
     ],
   });
   const messages = packMessages(blocks);
-  const preview = truncate(answer.text.replace(/\s+/g, ' ').trim(), 280);
+  // Fallback text is mrkdwn too: escaped so that no <!channel> or <@U…> in an answer can ping anyone.
+  const preview = truncate(escapeMrkdwn(answer.text.replace(/\s+/g, ' ').trim()), 280);
   return messages.map((m, i) => ({
     text: messages.length > 1 ? `Answer (${i + 1}/${messages.length}): ${preview}` : `Answer: ${preview}`,
     blocks: m,
@@ -280,5 +281,5 @@ export function packMessages(blocks: Block[]): Block[][] {
 export function renderNote(text: string): SlackMessage {
   const body = markdownToMrkdwn(text);
   const pieces = splitMrkdwn(body, SECTION_MAX).slice(0, 4);
-  return { text: truncate(text.replace(/\s+/g, ' '), 300), blocks: pieces.map(section) };
+  return { text: truncate(escapeMrkdwn(text.replace(/\s+/g, ' ')), 300), blocks: pieces.map(section) };
 }

@@ -207,18 +207,31 @@ export function createSlackAdapter(deps: SlackAdapterDeps): PlatformAdapter {
     name: 'slack',
     routes,
     async start() {
-      await app.init(); // auth.test: checks the token
-      const auth = await client.auth.test();
+      let auth;
+      try {
+        await app.init(); // auth.test: checks the token
+        auth = await client.auth.test();
+      } catch (err) {
+        throw new Error(`Slack rejected SLACK_BOT_TOKEN (${slackErrorCode(err)}): check the Bot User OAuth Token`, { cause: err });
+      }
       botUserId = String(auth.user_id ?? '');
       botId = auth.bot_id ? String(auth.bot_id) : undefined;
       running = true;
-      if (socketMode) await app.start();
-      else connected = true;
+      if (socketMode) {
+        try {
+          await app.start();
+        } catch (err) {
+          running = false;
+          throw new Error(`Slack Socket Mode could not connect (check SLACK_APP_TOKEN): ${(err as Error).message}`, { cause: err });
+        }
+      } else connected = true;
       logger.info({ botUserId, team: auth.team_id, mode: socketMode ? 'socket' : 'http' }, 'slack: ready');
     },
     async stop() {
+      const wasSocket = socketMode && running;
       running = false;
-      if (socketMode && connected) await app.stop();
+      // Also while reconnecting: otherwise the Socket Mode client would keep retrying forever.
+      if (wasSocket) await app.stop().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'slack: socket stop failed'));
       connected = false;
     },
     status() {

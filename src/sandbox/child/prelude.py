@@ -131,6 +131,18 @@ import posix as _posix  # noqa: E402
 # The runtime's own system() would try to start a host shell (the process is not allowed to;
 # it would die trying). Say no politely instead.
 _os.system = _posix.system = _os.popen = _no_processes
+
+
+def _exit(status=0):
+    raise SystemExit(status)  # the runtime's _exit would take the whole interpreter down
+
+
+def _input(prompt=''):
+    raise EOFError('input() is not available: the code runs unattended')
+
+
+_os._exit = _exit
+_builtins.input = _input
 # Past ~50k Python frames the JavaScript stack overflows and the whole interpreter dies; keep
 # deep recursion a RecursionError the code can catch.
 RECURSION_LIMIT_MAX = 20000

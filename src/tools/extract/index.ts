@@ -10,6 +10,7 @@ import {
   BLOCK_TAGS,
   collapsedLength,
   countCommas,
+  findAll,
   findFirst,
   isElement,
   isText,
@@ -27,6 +28,8 @@ interface Flags {
   stripUnlikely: boolean;
   weightClasses: boolean;
   cleanConditionally: boolean;
+  /** Take the page's main landmark (main, role=main, article) instead of the best-scoring block. */
+  landmark?: boolean;
 }
 
 const DROP = new Set(['script', 'style', 'noscript', 'template', 'svg', 'iframe', 'object', 'embed', 'canvas',
@@ -322,14 +325,16 @@ function attempt(html: string, flags: Flags): Readable & { length: number } {
   const page = new Page(flags);
   page.prune(body, false, false);
   page.measure(body, false);
-  page.score(body);
-  const top = page.top();
-  if (process.env.EXTRACT_DEBUG) console.error("top:", top?.name, top?.attribs.class, page.scores.get(top!), (top?.parent as Element)?.attribs?.class);
   let nodes: Element[];
-  if (!top || top.name === 'body' || top.name === 'html') {
-    nodes = [body];
+  if (flags.landmark) {
+    const marks = findAll(body, (e) => e.name === 'main' || e.name === 'article' || e.attribs.role === 'main');
+    const largest = marks.sort((a, b) => page.stat(b).text - page.stat(a).text)[0];
+    if (!largest) return { title, text: '', length: 0 };
+    nodes = [largest];
   } else {
-    nodes = page.gather(top);
+    page.score(body);
+    const top = page.top();
+    nodes = !top || top.name === 'body' || top.name === 'html' ? [body] : page.gather(top);
   }
   for (const n of nodes) cleanContent(page, n, title);
   // clean() may have removed a whole node's content; keep what is still attached.
@@ -361,5 +366,9 @@ function extractScored(html: string): Readable {
     if (r.length >= CHAR_THRESHOLD) return { title: r.title, text: r.text };
     if (!best || r.length > best.length) best = r;
   }
+  // Nothing article-like scored well (landing pages, feature grids): a declared main region,
+  // if the page has one, holds more of what the page says.
+  const mark = attempt(html, { stripUnlikely: true, weightClasses: false, cleanConditionally: true, landmark: true });
+  if (mark.length > best!.length) best = mark;
   return { title: best!.title, text: best!.text };
 }

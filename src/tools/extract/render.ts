@@ -99,7 +99,7 @@ function renderNode(n: AnyNode, out: Out, pre: boolean): void {
   if (SKIP.has(tag)) return;
   if (tag === 'br') {
     if (pre) out.write('\n', true);
-    else out.block(1);
+    else out.block(out.brk >= 1 ? 2 : 1); // <br><br> separates paragraphs
     return;
   }
   if (HEADING_TAGS.has(tag)) {

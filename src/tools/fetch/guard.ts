@@ -66,6 +66,8 @@ export interface GuardOptions {
   /** "host:port" pairs that may be fetched even if they resolve to a blocked address. */
   allowHosts: readonly string[];
   connectTimeoutMs: number;
+  /** DNS resolution (default: the system resolver, every address). */
+  lookup?: (hostname: string) => Promise<{ address: string }[]>;
 }
 
 export function refusal(host: string, address: string): ToolError {
@@ -86,6 +88,7 @@ export function isAllowed(allow: readonly string[], hostname: string, port: stri
 /** An undici connector that resolves the host itself and dials only a checked address. */
 export function guardedConnector(opts: GuardOptions): buildConnector.connector {
   const base = buildConnector({ timeout: opts.connectTimeoutMs });
+  const resolve = opts.lookup ?? ((h: string) => lookup(h, { all: true, verbatim: true }));
   return (options, callback) => {
     const { hostname, port, protocol } = options;
     const bare = hostname.replace(/^\[|\]$/g, '');
@@ -98,7 +101,7 @@ export function guardedConnector(opts: GuardOptions): buildConnector.connector {
       else base(options, callback);
       return;
     }
-    lookup(bare, { all: true, verbatim: true }).then(
+    resolve(bare).then(
       (addrs) => {
         if (addrs.length === 0) return callback(new ToolError('dns', `could not resolve ${bare}`), null);
         const bad = addrs.find((a) => isBlockedAddress(a.address));

@@ -12,6 +12,7 @@ export interface FetchOptions {
   /** Whole visit, all hops included. */
   timeoutMs: number;
   maxBytes: number;
+  maxPdfBytes: number;
   maxRedirects: number;
   userAgent?: string;
 }
@@ -92,9 +93,20 @@ export class HttpFetcher {
         discard(res.body);
         throw binaryError(contentType, header(res.headers, 'content-length'));
       }
-      const body = decompress(res.body, header(res.headers, 'content-encoding'));
-      const { bytes, truncated } = await readCapped(body, this.opts.maxBytes);
-      if (kind === 'unknown') kind = sniff(bytes);
+      let body: Readable;
+      try {
+        body = decompress(res.body, header(res.headers, 'content-encoding'));
+      } catch (err) {
+        discard(res.body);
+        throw err;
+      }
+      const declared = kind;
+      // Unknown types are sniffed from the first bytes before deciding how much to download.
+      const { bytes, truncated, sniffed } = await readCapped(body, (head) => {
+        const k = declared === 'unknown' ? sniff(head) : declared;
+        return { kind: k, cap: k === 'binary' ? 0 : k === 'pdf' ? Math.max(this.opts.maxBytes, this.opts.maxPdfBytes) : this.opts.maxBytes };
+      });
+      kind = sniffed;
       if (kind === 'binary') throw binaryError(contentType || 'unknown type', header(res.headers, 'content-length'));
       return { finalUrl: url.href, contentType, kind, bytes, truncated };
     }
@@ -107,13 +119,13 @@ export class HttpFetcher {
 
 export function parseHttpUrl(raw: string): URL {
   let u: URL;
-  let text = raw.trim();
-  // Models often drop the scheme ("example.com/page"): read it as https.
-  if (!/^[a-z][a-z0-9+.-]*:/i.test(text) && /^[\w-]+(\.[\w-]+)*\.[a-z]{2,}(?=[/:?#]|$)/i.test(text)) text = `https://${text}`;
+  let text = String(raw ?? '').trim();
+  // Models often drop the scheme ("example.com/page"): read it as https. (A colon and a digit is a port.)
+  if (!/^[a-z][a-z0-9+.-]*:(?!\d)/i.test(text) && /^[\w-]+(\.[\w-]+)*\.[a-z]{2,}(?=[/:?#]|$)/i.test(text)) text = `https://${text}`;
   try {
     u = new URL(text);
   } catch {
-    throw new ToolError('bad_url', `not a valid URL: ${raw.slice(0, 200)}`);
+    throw new ToolError('bad_url', `not a valid URL: ${text.slice(0, 200)}`);
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:')
     throw new ToolError('bad_url', `only http and https URLs can be visited, not ${u.protocol.replace(':', '')}`);
@@ -174,27 +186,41 @@ function decompress(body: Readable, encoding: string | undefined): Readable {
   return pipeline(body, z as zlib.Gunzip, () => {}) as unknown as Readable;
 }
 
-/** Reads at most `max` bytes (after decompression), then stops the download. */
-async function readCapped(stream: Readable, max: number): Promise<{ bytes: Buffer; truncated: boolean }> {
+type Decision = { kind: BodyKind | 'binary'; cap: number };
+
+/**
+ * Reads the body (after decompression) up to a cap chosen from its first bytes, then stops the
+ * download. A cap of 0 stops at once (binary content).
+ */
+async function readCapped(stream: Readable, decide: (head: Buffer) => Decision): Promise<{ bytes: Buffer; truncated: boolean; sniffed: BodyKind | 'binary' }> {
   const chunks: Buffer[] = [];
   let size = 0;
   let truncated = false;
+  let decision: Decision | undefined;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
-      if (size + chunk.length > max) {
-        chunks.push(chunk.subarray(0, max - size));
-        size = max;
+      chunks.push(chunk);
+      size += chunk.length;
+      if (!decision && size >= 1024) {
+        decision = decide(Buffer.concat(chunks, size));
+        if (decision.cap === 0) break;
+      }
+      if (decision && size > decision.cap) {
         truncated = true;
         break;
       }
-      chunks.push(chunk);
-      size += chunk.length;
     }
   } finally {
     stream.on('error', () => {});
     stream.destroy();
   }
-  return { bytes: Buffer.concat(chunks, size), truncated };
+  let all = Buffer.concat(chunks, size);
+  decision ??= decide(all);
+  if (all.length > decision.cap) {
+    all = all.subarray(0, decision.cap);
+    truncated = decision.cap > 0;
+  }
+  return { bytes: all, truncated, sniffed: decision.kind };
 }
 
 function toToolError(err: unknown): ToolError {

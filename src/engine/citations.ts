@@ -48,7 +48,24 @@ export function rewriteCitations(answer: string, ledger: SourcesLedger): Rewritt
   text = text.replace(/\[(\d+)\](?:[ ,]*\[\1\])+/g, '[$1]');
   // "([1])" -> "[1]"
   text = text.replace(/\((\[\d+\](?:[ ,]*\[\d+\])*)\)/g, '$1');
-  return { text, citations };
+  return { text: dropTrailingSourceList(text), citations };
+}
+
+const CITATION_ONLY = /^\s*(?:[-*•]|\d+[.)])?\s*(?:\[\d+\][\s,;.]*)+$/;
+const SOURCES_HEADING = /^\s*(?:#+\s*)?(?:\*\*|__)?(?:sources?|references?|citations?|bibliography)(?:\*\*|__)?\s*:?\s*(?:\*\*|__)?\s*$/i;
+
+/**
+ * A "Sources:" list the model wrote at the end becomes lines of bare [n] after rewriting; every
+ * surface lists the sources itself, so such a tail is dropped.
+ */
+function dropTrailingSourceList(text: string): string {
+  const lines = text.replace(/\s+$/, '').split('\n');
+  let end = lines.length;
+  while (end > 0 && (CITATION_ONLY.test(lines[end - 1]) || lines[end - 1].trim() === '')) end--;
+  if (end === lines.length) return text;
+  if (end > 0 && SOURCES_HEADING.test(lines[end - 1])) end--;
+  const kept = lines.slice(0, end).join('\n').replace(/\s+$/, '');
+  return kept || text;
 }
 
 function hostOf(url: string): string {

@@ -80,4 +80,7 @@ test('citations: numbered by first use, read/seen/unseen, invented URLs never ve
   const dup = rewriteCitations('x [1](https://a.example/) [2](https://a.example)', new SourcesLedger());
   assert.equal(dup.text, 'x [1]');
   assert.equal(dup.citations.length, 1);
+  const listed = rewriteCitations('Paris [A](https://a.example).\n\n**Sources:**\n1. [A](https://a.example)\n2. [B](https://b.example)\n', new SourcesLedger());
+  assert.equal(listed.text, 'Paris [1].');
+  assert.equal(listed.citations.length, 2);
 });

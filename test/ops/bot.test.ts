@@ -15,6 +15,9 @@ import type { ResearchEngine, ResearchEvent } from '../../src/engine/events.ts';
 import { startBot } from '../../src/ops/bot.ts';
 import { silentLogger } from '../../src/ops/log.ts';
 import type { PlatformAdapter } from '../../src/platforms/types.ts';
+import { createSlackAdapter } from '../../src/platforms/slack/index.ts';
+import { parseConfig } from '../../src/config.ts';
+import { postSignedEvent, startFakeSlack } from '../fakes/slack.ts';
 
 const MODEL = 'Intelligent-Internet/II-Search-CIR-4B';
 

@@ -218,7 +218,10 @@ def run_block(code):
             error = _format_error(exc)
         except MemoryError as exc:
             kind = 'memory'
-            error = _format_error(exc)
+            try:
+                error = _format_error(exc)
+            except MemoryError:
+                error = 'MemoryError\n'
         except SystemExit as exc:
             # `sys.exit()` ends the block like it ends a script: quietly unless given a message.
             if exc.code not in (None, 0):

@@ -37,13 +37,22 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
     );
   }
 
+  const closing = new AbortController();
   let snapshotPath: Promise<string | null> =
     options.snapshot === false
       ? Promise.resolve(null)
-      : ensureSnapshot({ cacheDir: options.cacheDir ?? defaultCacheDir(), launch, indexURL: pyodideDir, memoryMb: options.memoryMb, logger });
+      : ensureSnapshot({
+          cacheDir: options.cacheDir ?? defaultCacheDir(),
+          launch,
+          indexURL: pyodideDir,
+          memoryMb: options.memoryMb,
+          logger,
+          signal: closing.signal,
+        });
 
   const start = async (signal: AbortSignal): Promise<Interpreter> => {
     const snap = await snapshotPath;
+    signal.throwIfAborted();
     const opts = { launch, memoryMb: options.memoryMb, indexURL: pyodideDir, logger, signal };
     try {
       return await Interpreter.start({ ...opts, snapshotPath: snap });
@@ -85,6 +94,7 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
+      closing.abort();
       await Promise.all([pool.close(), ...[...sessions].map((s) => s.close())]);
     },
   };

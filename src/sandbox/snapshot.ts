@@ -3,7 +3,7 @@
 // a hash of both and of the prelude. It is made by a child process (which runs only our code) and
 // written here by the host; interpreter processes can read it, never write it.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../ops/log.ts';
@@ -39,6 +39,8 @@ export interface SnapshotOptions {
   memoryMb: number;
   logger: Logger;
   timeoutMs?: number;
+  /** Aborting stops a build in progress (the sandbox is closing). */
+  signal?: AbortSignal;
 }
 
 /** Returns the snapshot's path, building it first when missing; null when that is impossible. */
@@ -50,17 +52,48 @@ export async function ensureSnapshot(opts: SnapshotOptions): Promise<string | nu
       removeStale(opts.cacheDir, path);
       return path;
     }
-    const started = performance.now();
-    const bytes = await buildSnapshot(opts);
-    const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, bytes, { mode: 0o600 });
-    renameSync(tmp, path);
+    await underBuildLock(path, opts.signal, async () => {
+      const started = performance.now();
+      const bytes = await buildSnapshot(opts);
+      const tmp = `${path}.${process.pid}.tmp`;
+      writeFileSync(tmp, bytes, { mode: 0o600 });
+      renameSync(tmp, path);
+      opts.logger.info({ path, bytes: bytes.length, ms: Math.round(performance.now() - started) }, 'sandbox snapshot built');
+    });
     removeStale(opts.cacheDir, path);
-    opts.logger.info({ path, bytes: bytes.length, ms: Math.round(performance.now() - started) }, 'sandbox snapshot built');
-    return path;
+    return existsSync(path) ? path : null;
   } catch (e) {
+    if (opts.signal?.aborted) return null;
     opts.logger.warn({ err: e }, 'sandbox snapshot unavailable; interpreters start cold (~1.5 s each)');
     return null;
+  }
+}
+
+/** Several processes starting at once (test files, bot replicas) build one snapshot, not one each:
+ *  whoever creates the lock file builds; the others wait for the snapshot to appear. */
+async function underBuildLock(path: string, signal: AbortSignal | undefined, build: () => Promise<void>): Promise<void> {
+  const lock = `${path}.lock`;
+  for (;;) {
+    if (existsSync(path)) return;
+    signal?.throwIfAborted();
+    try {
+      closeSync(openSync(lock, 'wx', 0o600));
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    try {
+      // A lock older than any build is left over from a process that died while building.
+      if (Date.now() - statSync(lock).mtimeMs > 180_000) unlinkSync(lock);
+    } catch {
+      // released meanwhile
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  try {
+    if (!existsSync(path)) await build();
+  } finally {
+    discardSnapshot(lock);
   }
 }
 
@@ -90,7 +123,10 @@ function buildSnapshot(opts: SnapshotOptions): Promise<Uint8Array> {
   const stderr = tailStderr(child);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => finish(new Error('timed out')), opts.timeoutMs ?? 120_000);
+    let done = false;
     const finish = (err: Error | null, bytes?: Uint8Array) => {
+      if (done) return;
+      done = true;
       clearTimeout(timer);
       child.removeAllListeners('message');
       child.removeAllListeners('exit');
@@ -108,5 +144,8 @@ function buildSnapshot(opts: SnapshotOptions): Promise<Uint8Array> {
     });
     child.on('exit', (code, signal) => finish(new Error(`process exited (${signal ?? code})`)));
     child.on('error', (e) => finish(e));
+    const onAbort = () => finish(new Error('the sandbox is closing'));
+    if (opts.signal?.aborted) onAbort();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -1,6 +1,7 @@
 // Token counting back-ends, the context limit, the optional report call, the terminal renderer.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createLlmClient } from '../../src/engine/llm.ts';
 import { createTokenCounter } from '../../src/engine/tokens.ts';
 import type { ResearchEvent } from '../../src/engine/events.ts';
 import { silentLogger } from '../../src/ops/log.ts';
@@ -136,5 +137,24 @@ test('a sandbox that cannot start ends the research with a clear error', async (
     if (e.type === 'error') assert.match(e.message, /Python sandbox could not start: wasm missing/);
   } finally {
     await h.close();
+  }
+});
+
+test('model client: vLLM stop_reason and SGLang matched_stop both map to stop / eos / length', async () => {
+  for (const flavour of ['vllm', 'sglang'] as const) {
+    const llm = await startFakeLlm(['a <start_code>\nx=1\n<end_code> never', 'done.', 'one two three four five'], { flavour });
+    try {
+      const client = createLlmClient({ baseUrl: llm.baseUrl, model: 'Intelligent-Internet/II-Search-CIR-4B', apiKey: 'k', temperature: 0.6, topP: 0.95, topK: -1, timeoutMs: 5000, logger: silentLogger });
+      const stop = await client.generate({ prompt: 'p', maxTokens: 100, stop: ['<end_code>'] });
+      assert.deepEqual([stop.text, stop.finish, stop.matchedStop], ['a <start_code>\nx=1\n', 'stop', '<end_code>'], flavour);
+      const eos = await client.generate({ prompt: 'p', maxTokens: 100, stop: ['<end_code>'] });
+      assert.deepEqual([eos.text, eos.finish], ['done.', 'eos'], flavour);
+      const cut = await client.generate({ prompt: 'p', maxTokens: 2, stop: ['<end_code>'] });
+      assert.deepEqual([cut.text, cut.finish, cut.finishReason], ['one two', 'length', 'length'], flavour);
+      assert.ok(cut.usage && cut.usage.completionTokens === 2);
+      assert.equal(await client.servedContext(), 131072);
+    } finally {
+      await llm.close();
+    }
   }
 });

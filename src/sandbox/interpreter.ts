@@ -4,12 +4,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from '../ops/log.ts';
 import { childCommand, type Launch } from './launch.ts';
-import type { ChildInit, ChildToHost, HostToChild } from './protocol.ts';
+import type { ChildInit, HostToChild } from './protocol.ts';
 import type { HostTools, RunResult } from './types.ts';
 
 /** After an interrupt, how long a block may take to unwind before the process is killed.
  *  Unwinding takes ~5 ms; the margin is for a machine whose cores are all busy. */
-const INTERRUPT_GRACE_MS = 1000;
+const INTERRUPT_GRACE_MS = 2000;
 /** Tool calls one block may have in flight (Python makes one at a time; more is misbehaviour). */
 const MAX_CALLS_IN_FLIGHT = 4;
 /** Longest output and error accepted from the child (the prelude already bounds them lower). */
@@ -275,4 +275,3 @@ export class Interpreter {
   }
 }
 
-export type { ChildToHost };

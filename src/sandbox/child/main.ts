@@ -25,10 +25,12 @@ const worker = new Worker(new URL('./worker.ts', import.meta.url), {
 });
 
 let running: number | null = null;
+let finished = false; // build mode: the snapshot is on its way and the worker's end is expected
 
 worker.on('message', (m: WorkerToController) => {
   if (m.t === 'result') running = null;
   if (m.t === 'snapshot') {
+    finished = true;
     process.send?.({ t: 'snapshot', bytes: m.bytes } satisfies ChildToHost, undefined, {}, () => process.exit(0));
     return;
   }
@@ -40,6 +42,7 @@ worker.on('error', (e) => {
   die();
 });
 worker.on('exit', (code) => {
+  if (finished) return;
   send({ t: 'fatal', message: `interpreter thread exited (${code})` });
   die();
 });
@@ -53,6 +56,7 @@ process.on('message', (m: HostToChild) => {
   switch (m.t) {
     case 'run':
       running = m.runId;
+      Atomics.store(interrupt, 0, 0); // whatever was left from an earlier block
       worker.postMessage({ t: 'run', runId: m.runId, code: m.code });
       break;
     case 'reply':

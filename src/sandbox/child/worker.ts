@@ -125,7 +125,8 @@ async function main(): Promise<void> {
 
   port.on('message', (msg: ControllerToWorker) => {
     if (msg.t !== 'run') return;
-    Atomics.store(interrupt, 0, 0);
+    // (the controller cleared the interrupt flag when it passed this run on: an interrupt that
+    // came before the block started must still stop it)
     let result: WorkerToController;
     try {
       const [output, error, kind] = JSON.parse(runBlock(msg.code)) as [string, string | null, 'interrupt' | 'memory' | null];

@@ -22,13 +22,13 @@ export function windowName(windowMs: number): string {
 export function userQuotaMessage(quota: number, windowMs: number, retryAt: number, now: number): string {
   const per = windowName(windowMs);
   const period = /^\d/.test(per) ? `in the last ${per}` : `this ${per}`;
-  return `You have used your ${quota} questions ${period}; the next one frees at ${formatUtcTime(retryAt, now)}.`;
+  return `You have used your ${quota} ${quota === 1 ? 'question' : 'questions'} ${period}; the next one frees at ${formatUtcTime(retryAt, now)}.`;
 }
 
 export function workspaceQuotaMessage(quota: number, windowMs: number, retryAt: number, now: number): string {
   const per = windowName(windowMs);
   const period = /^\d/.test(per) ? `in the last ${per}` : `this ${per}`;
-  return `This workspace has used its ${quota} questions ${period}; the next one frees at ${formatUtcTime(retryAt, now)}.`;
+  return `This workspace has used its ${quota} ${quota === 1 ? 'question' : 'questions'} ${period}; the next one frees at ${formatUtcTime(retryAt, now)}.`;
 }
 
 export const CAPACITY_MESSAGE = 'The bot is at capacity; please try again in a few minutes.';
@@ -38,7 +38,9 @@ export const BUSY_MESSAGE =
 export const DUPLICATE_MESSAGE = 'This message is already being answered.';
 export const EMPTY_QUESTION_MESSAGE = 'Please ask a question, e.g. "what changed in Node 24?"';
 export const tooLongMessage = (max: number): string => `That question is too long (over ${max} characters); please shorten it.`;
-export const INTERRUPTED_MESSAGE = 'The bot restarted while this question was being researched. Ask again to retry.';
+export const NOTHING_TO_RETRY_MESSAGE = 'There is nothing to retry: that research was not interrupted.';
+export const RETRY_NOT_YOURS_MESSAGE = 'Only the person who asked can retry this question; ask it yourself to research it for you.';
+export const ALREADY_RETRIED_MESSAGE = 'This question has already been asked again in this thread.';
 
 /** The one-line status of a thread, e.g. "Researching: step 3 of at most 32". `mention` formats a user id. */
 export function statusLine(status: ThreadStatus, mention: (userId: string) => string = (id) => id): string {
@@ -58,6 +60,6 @@ export function statusLine(status: ThreadStatus, mention: (userId: string) => st
     case 'cancelled':
       return status.by ? `Stopped by ${mention(status.by)}` : 'Stopped';
     case 'interrupted':
-      return 'Interrupted by a restart; ask again to retry';
+      return 'Interrupted by a restart; press Retry to ask again';
   }
 }

@@ -1,7 +1,8 @@
 // Paces render() calls under the platforms' rate limits. Per thread only the latest view matters
 // (updates coalesce); calls sharing a pacing key (a Slack thread, a Discord channel) go through one
 // bottleneck limiter with a minimum interval. A render that throws is retried later with the
-// latest view; the final view is retried until delivered (or `finalAttempts` failures).
+// latest view; the final view is retried until delivered (or `finalAttempts` failures), then an
+// optional epilogue (the trace upload) runs once.
 import Bottleneck from 'bottleneck';
 import type { ThreadSurface, ThreadView } from './types.ts';
 
@@ -75,6 +76,7 @@ export class ThreadRenderer {
   #inflight = false;
   #failures = 0;
   #finished = false;
+  #epilogue: (() => Promise<void>) | null = null;
 
   constructor(
     pacer: RenderPacer,
@@ -98,11 +100,15 @@ export class ThreadRenderer {
     this.#schedule();
   }
 
-  /** The last view; always delivered (retried after errors). Resolves with `done`. */
-  finish(view: ThreadView): Promise<void> {
+  /**
+   * The last view; always delivered (retried after errors). `epilogue` runs once after it was
+   * delivered (not when delivery was given up). Resolves with `done`.
+   */
+  finish(view: ThreadView, epilogue?: () => Promise<void>): Promise<void> {
     if (!this.#final) {
       this.#latest = view;
       this.#final = true;
+      this.#epilogue = epilogue ?? null;
       this.#schedule();
     }
     return this.done;
@@ -154,7 +160,11 @@ export class ThreadRenderer {
   #settle(): void {
     if (this.#final && this.#delivered === this.#latest && !this.#finished) {
       this.#finished = true;
-      this.#resolveDone();
+      const epilogue = this.#epilogue;
+      if (!epilogue) return this.#resolveDone();
+      void epilogue()
+        .catch((err: unknown) => this.#onError(this.sessionId, err))
+        .finally(() => this.#resolveDone());
     }
   }
 

@@ -68,10 +68,16 @@ export interface ChatService {
    * always delivered (retried after errors). A request that must wait is first shown as queued
    * ("n ahead of you", kept current); one that can start at once is first shown researching.
    * A request in a thread the bot researched before carries that thread's history automatically.
-   * Resolves synchronously-fast (no I/O besides the local store); never throws for bad input:
-   * returns { accepted: false, reason: 'invalid' }. Rejections are not rendered: post `message`.
+   * Never throws for bad input: returns { accepted: false, reason: 'invalid' }. A rejection's
+   * `message` has already been posted through surface.notify() when this resolves.
    */
   submit(req: ResearchRequest, surface: ThreadSurface, opts?: SubmitOptions): Promise<SubmitOutcome>;
+  /**
+   * The Retry button of an interrupted session: submits its question again in its thread, as the
+   * same user under the same quotas. Only the asker may; each interrupted session is retried once.
+   * Refusals are posted through surface.notify(), like submit's.
+   */
+  retry(sessionId: string, byUserId: string, surface: ThreadSurface, opts?: SubmitOptions): Promise<SubmitOutcome>;
   /** Stops the running or queued session of a thread (stop button / "stop" text). False if none. */
   cancel(ref: ThreadRef, byUserId: string): Promise<boolean>;
   /** Same, by session id (buttons carry it). False if the session is not active. */
@@ -108,8 +114,8 @@ export interface ChatService {
   /**
    * Sessions a dead process left queued/running are marked 'interrupted' when the service is
    * created (so sessions of this process are never mistaken for them); this hands each one's view
-   * (status 'interrupted') to `notify`, once, so the platform can post it with a retry offer
-   * (the view carries ref, userId and question for a resubmit). Returns the count.
+   * (status 'interrupted') to `notify`, once, so the platform can post it with its Retry button
+   * (which calls retry(view.sessionId, ...)). Returns the count.
    */
   recoverInterrupted(notify: (view: ThreadView) => Promise<void>): Promise<number>;
 }

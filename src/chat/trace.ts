@@ -1,6 +1,6 @@
 // Rebuilding a session from the store: its view (replaying the stored events through the reducer)
 // and its complete trace as a Markdown document for download.
-import type { Turn } from '../engine/events.ts';
+import type { ResearchEvent, Turn } from '../engine/events.ts';
 import { buildAnswerView } from './citations.ts';
 import type { SessionRecord, StoredEvent } from './store.ts';
 import type { ThreadView } from './types.ts';
@@ -41,6 +41,13 @@ export function turnOf(rec: SessionRecord): Turn | null {
   const sources = a.sources.map((s) => `[${s.n}] ${s.title} — ${s.url}`).join('\n');
   return { question: rec.question, answer: sources ? `${a.text}\n\nSources:\n${sources}` : a.text };
 }
+
+/** Why the engine asked for the answer early; every reason the engine emits has its own words. */
+export const CONCLUDING_REASON: Record<Extract<ResearchEvent, { type: 'concluding' }>['reason'], string> = {
+  steps: 'step budget exhausted',
+  context: 'context exhausted',
+  stalled: 'the model stalled without code or an answer',
+};
 
 const iso = (at: number) => new Date(at).toISOString();
 
@@ -85,7 +92,7 @@ export function renderTrace(rec: SessionRecord, events: StoredEvent[]): string {
         out.push('## Writing the answer', '');
         break;
       case 'concluding':
-        out.push(`## Concluding (${e.reason === 'steps' ? 'step budget' : 'context'} exhausted)`, '');
+        out.push(`## Concluding (${CONCLUDING_REASON[e.reason]})`, '');
         break;
       case 'answer': {
         const a = buildAnswerView(e.text, e.citations);

@@ -74,13 +74,13 @@ export interface ThreadView {
   finishedAt: number | null;
 }
 
-/** Implemented by each platform for one thread. The chat layer calls render() coalesced and paced. */
+/** Implemented by each platform for one thread; the chat layer decides when each is called. */
 export interface ThreadSurface {
-  /** Show the current state of the research (status, steps, answer when done). */
+  /** Show the current state of the research (status, steps, answer when done). Coalesced and paced. */
   render(view: ThreadView): Promise<void>;
-  /** A short standalone message in the thread (queue position, quota, errors). */
+  /** A short standalone message in the thread: the chat layer posts each refusal of submit/retry here. */
   notify(text: string): Promise<void>;
-  /** Upload the complete trace as a file in the thread. */
+  /** Upload the complete trace as a file: called once, after the final view of a session that ran code. */
   attachTrace(filename: string, content: string): Promise<void>;
 }
 

@@ -1,45 +1,41 @@
 // `cir-bot ask [--json] QUESTION`: one research session in the terminal. Human output shows the
 // research live; --json prints one event per line on stdout (logs go to stderr). Exit status:
-// 0 an answer was produced, 1 the research failed, 2 bad usage or configuration, 130 cancelled.
-import { ConfigError, loadConfig } from '../config.ts';
+// 0 an answer was produced, 1 the research failed, 2 bad usage or configuration, 130 cancelled,
+// 141 the reader of stdout went away (a pipe closed).
 import type { ResearchEvent } from '../engine/events.ts';
 import { createLogger } from '../ops/log.ts';
 import { humanRenderer, jsonRenderer } from '../platforms/terminal/render.ts';
 import { buildEngine } from '../wiring/engine.ts';
+import { commandLine, configOrReport, EXIT_USAGE } from './common.ts';
 
 const USAGE = 'usage: npm run -s cir-bot -- ask [--json] "QUESTION"\n';
 
 export default async function ask(argv: string[]): Promise<number> {
-  let json = false;
-  const words: string[] = [];
-  for (const a of argv) {
-    if (a === '--json') json = true;
-    else if (a === '--help' || a === '-h') {
-      process.stdout.write(USAGE);
-      return 0;
-    } else if (a.startsWith('--') && a.length > 2) {
-      process.stderr.write(`ask: unknown option ${a}\n${USAGE}`);
-      return 2;
-    } else words.push(a);
-  }
-  const question = words.join(' ').trim();
+  const args = commandLine('ask', USAGE, argv, { boolean: ['json'] });
+  if (typeof args === 'number') return args;
+  const json = args.flags.json === true;
+  const question = args.positionals.join(' ').trim();
   if (!question) {
     process.stderr.write(`ask: the question is empty\n${USAGE}`);
-    return 2;
+    return EXIT_USAGE;
   }
-  let env;
-  try {
-    env = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
+  const env = configOrReport('ask');
+  if (!env) return EXIT_USAGE;
   // Human output already shows progress: keep the logs to warnings unless asked otherwise.
   const logger = createLogger(process.env.CIR_LOG_LEVEL ? env.CIR_LOG_LEVEL : json ? 'warn' : 'error', 2);
-  const render = json ? jsonRenderer(process.stdout) : humanRenderer(process.stdout, { color: process.stdout.isTTY === true && !process.env.NO_COLOR });
+  const show = json ? jsonRenderer(process.stdout) : humanRenderer(process.stdout, { color: process.stdout.isTTY === true && !process.env.NO_COLOR });
+  // `ask --json | head -1`: once the reader has gone, stop the research instead of dying on EPIPE.
+  const ac = new AbortController();
+  let outputGone = false;
+  const onStdoutError = (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    outputGone = true;
+    ac.abort();
+  };
+  process.stdout.on('error', onStdoutError);
+  const render = (e: ResearchEvent) => {
+    if (!outputGone) show(e);
+  };
 
   let built;
   try {
@@ -47,9 +43,9 @@ export default async function ask(argv: string[]): Promise<number> {
   } catch (err) {
     const message = `cannot start: ${(err as Error).message}`;
     render({ type: 'error', message, retryable: false });
+    process.stdout.off('error', onStdoutError);
     return 1;
   }
-  const ac = new AbortController();
   const onSigint = () => {
     if (ac.signal.aborted) process.exit(130);
     ac.abort();
@@ -67,5 +63,7 @@ export default async function ask(argv: string[]): Promise<number> {
     process.off('SIGTERM', onSigint);
     await built.close();
   }
+  // 141 = 128 + SIGPIPE, what a shell reports for a writer whose reader went away.
+  if (outputGone) return 141;
   return end === 'answer' ? 0 : end === 'cancelled' ? 130 : 1;
 }

@@ -1,9 +1,9 @@
 // `npm run -s cir-bot -- discord register [--guild ID]`: registers the /research slash command
 // globally (may take up to an hour to appear everywhere) or in one guild (immediate; for testing).
 import { REST } from 'discord.js';
-import { ConfigError, loadConfig } from '../config.ts';
 import { inviteUrl, registerCommands } from '../platforms/discord/command.ts';
 import { discordCode, httpStatus } from '../platforms/discord/errors.ts';
+import { commandLine, configOrReport, EXIT_USAGE } from './common.ts';
 
 const USAGE = `usage: npm run -s cir-bot -- discord register [--guild ID]
 
@@ -15,44 +15,32 @@ export default async function discord(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (!sub || sub === '--help' || sub === '-h' || sub === 'help') {
     process.stdout.write(USAGE);
-    return sub ? 0 : 2;
+    return sub ? 0 : EXIT_USAGE;
   }
   if (sub !== 'register') {
     process.stderr.write(`cir-bot discord: unknown subcommand '${sub}'\n\n${USAGE}`);
-    return 2;
+    return EXIT_USAGE;
   }
-  let guild: string | undefined;
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i];
-    if (a === '--guild') guild = rest[++i];
-    else if (a.startsWith('--guild=')) guild = a.slice('--guild='.length);
-    else {
-      process.stderr.write(`cir-bot discord register: unexpected argument '${a}'\n\n${USAGE}`);
-      return 2;
-    }
-    if (guild !== undefined && !/^\d+$/.test(guild)) {
-      process.stderr.write(`cir-bot discord register: --guild must be a numeric guild id, got '${guild ?? ''}'\n`);
-      return 2;
-    }
+  const args = commandLine('cir-bot discord register', USAGE, rest, { string: ['guild'] });
+  if (typeof args === 'number') return args;
+  if (args.positionals.length) {
+    process.stderr.write(`cir-bot discord register: unexpected argument '${args.positionals[0]}'\n\n${USAGE}`);
+    return EXIT_USAGE;
   }
-
-  let env;
-  try {
-    env = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      return 2;
-    }
-    throw err;
+  let guild = args.flags.guild as string | undefined;
+  if (guild !== undefined && !/^\d+$/.test(guild)) {
+    process.stderr.write(`cir-bot discord register: --guild must be a numeric guild id, got '${guild}'\n`);
+    return EXIT_USAGE;
   }
+  const env = configOrReport('cir-bot discord register');
+  if (!env) return EXIT_USAGE;
   const missing = [!env.DISCORD_TOKEN && 'DISCORD_TOKEN', !env.DISCORD_APPLICATION_ID && 'DISCORD_APPLICATION_ID'].filter(Boolean);
   if (missing.length) {
     process.stderr.write(
       `cir-bot discord register: ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set ` +
         `(Developer Portal: Bot -> Token; General Information -> Application ID; see docs/discord.md)\n`,
     );
-    return 2;
+    return EXIT_USAGE;
   }
   guild ??= env.DISCORD_GUILD_ID;
 

@@ -1,45 +1,34 @@
 // `cir-bot search [--json] [--num N] QUERY`: prints what web_search returns. --json: one line,
 // {query, results: [{url, title, preview}]} or {query, error}.
-import { ConfigError, loadConfig } from '../config.ts';
 import { formatSearchResults, ToolError } from '../tools/index.ts';
 import { buildSearch } from '../wiring/tools.ts';
+import { commandLine, configOrReport, EXIT_USAGE } from './common.ts';
 
 const USAGE = 'usage: npm run -s cir-bot -- search [--json] [--num N] "QUERY"\n';
 
 export default async function search(argv: string[]): Promise<number> {
-  let json = false;
-  let num = 10;
-  const words: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--json') json = true;
-    else if (a === '--help' || a === '-h') {
-      process.stdout.write(USAGE);
-      return 0;
-    } else if (a === '--num' || a.startsWith('--num=')) {
-      const v = a === '--num' ? argv[++i] : a.slice(6);
-      num = Number(v);
-      if (!Number.isInteger(num) || num < 1) {
-        process.stderr.write(`search: --num needs a positive integer, got ${JSON.stringify(v ?? '')}\n${USAGE}`);
-        return 2;
-      }
-    } else if (a.startsWith('-') && a.length > 1) {
-      process.stderr.write(`search: unknown option ${a}\n${USAGE}`);
-      return 2;
-    } else words.push(a);
+  const args = commandLine('search', USAGE, argv, { boolean: ['json'], string: ['num'] });
+  if (typeof args === 'number') return args;
+  const json = args.flags.json === true;
+  const num = args.flags.num === undefined ? 10 : Number(args.flags.num);
+  if (!Number.isInteger(num) || num < 1) {
+    process.stderr.write(`search: --num needs a positive integer, got ${JSON.stringify(args.flags.num)}\n${USAGE}`);
+    return EXIT_USAGE;
   }
-  const query = words.join(' ').trim();
+  const query = args.positionals.join(' ').trim();
   if (!query) {
     process.stderr.write(USAGE);
-    return 2;
+    return EXIT_USAGE;
   }
+  const env = configOrReport('search');
+  if (!env) return EXIT_USAGE;
   let provider;
   try {
-    provider = buildSearch(loadConfig());
+    provider = buildSearch(env);
   } catch (err) {
-    if (err instanceof ConfigError || err instanceof ToolError) {
-      process.stderr.write(`${err.message}\n`);
-      return 2;
+    if (err instanceof ToolError) {
+      process.stderr.write(`search: ${err.message}\n`);
+      return EXIT_USAGE;
     }
     throw err;
   }

@@ -1,6 +1,6 @@
 // `npm run -s cir-bot -- serve`: the bot on every platform whose credentials are configured, one
 // HTTP port for platform routes, /healthz and /metrics, and a graceful stop on SIGTERM/SIGINT.
-import { ConfigError, loadConfig, type Env } from '../config.ts';
+import type { Env } from '../config.ts';
 import { chatLimitsFromEnv } from '../chat/limits.ts';
 import { createChatService, type ChatService } from '../chat/service.ts';
 import { openSessionStore } from '../chat/store.ts';
@@ -9,6 +9,7 @@ import { displayUrl } from '../ops/health.ts';
 import { createLogger, type Logger } from '../ops/log.ts';
 import type { PlatformAdapter } from '../platforms/types.ts';
 import { buildEngine } from '../wiring/engine.ts';
+import { configOrReport, EXIT_USAGE } from './common.ts';
 
 type AdapterFactory = (deps: { env: Env; chat: ChatService; logger: Logger }) => PlatformAdapter;
 
@@ -27,16 +28,8 @@ export default async function serve(argv: string[]): Promise<number> {
     );
     return 0;
   }
-  let env: Env;
-  try {
-    env = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`cir-bot serve: ${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
+  const env = configOrReport('cir-bot serve');
+  if (!env) return EXIT_USAGE;
   const logger = createLogger(env.CIR_LOG_LEVEL);
 
   // Signals that arrive while starting are remembered and honoured once started.

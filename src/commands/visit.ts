@@ -1,37 +1,22 @@
 // `cir-bot visit [--json] URL...`: prints what web_visit returns for each URL (full text, before the
 // observation's token cap). --json: one line per URL, {url, title, text} or {url, error}.
-import { ConfigError, loadConfig } from '../config.ts';
 import { formatVisitedPage, formatVisitError, ToolError } from '../tools/index.ts';
 import { buildVisitor } from '../wiring/tools.ts';
+import { commandLine, configOrReport, EXIT_USAGE } from './common.ts';
 
 const USAGE = 'usage: npm run -s cir-bot -- visit [--json] URL...\n';
 
 export default async function visit(argv: string[]): Promise<number> {
-  const json = argv.includes('--json');
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  const unknown = argv.find((a) => a.startsWith('-') && a !== '--json');
-  if (unknown) {
-    process.stderr.write(`visit: unknown option ${unknown}\n${USAGE}`);
-    return 2;
-  }
-  const urls = argv.filter((a) => !a.startsWith('-'));
+  const args = commandLine('visit', USAGE, argv, { boolean: ['json'] });
+  if (typeof args === 'number') return args;
+  const json = args.flags.json === true;
+  const urls = args.positionals;
   if (urls.length === 0) {
     process.stderr.write(USAGE);
-    return 2;
+    return EXIT_USAGE;
   }
-  let env;
-  try {
-    env = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
+  const env = configOrReport('visit');
+  if (!env) return EXIT_USAGE;
   const visitor = buildVisitor(env);
   let failed = 0;
   try {

@@ -4,8 +4,16 @@
 import type { Citation } from './events.ts';
 import { type SourcesLedger, urlKey } from './ledger.ts';
 
-// [text](url "title") | <url> | bare url
-const LINK = /\[([^\]\n]*)\]\((https?:\/\/[^\s)]+)(?:\s+"[^"]*")?\)|<(https?:\/\/[^\s>]+)>|(https?:\/\/[^\s<>()\[\]]+)/g;
+// [text](url "title") | <url> | bare url. URLs may hold balanced parentheses (Wikipedia's
+// .../Foo_(bar)); an unbalanced ")" ends them, so "(see https://a.example/x)." cites /x.
+const LINK =
+  /\[([^\]\n]*)\]\((https?:\/\/(?:[^\s()]|\([^\s()]*\))+)(?:\s+"[^"]*")?\)|<(https?:\/\/[^\s>]+)>|(https?:\/\/(?:[^\s<>()[\]]|\([^\s<>()[\]]*\))+)/g;
+/** Trailing characters that end a sentence or emphasis rather than the URL. */
+const TRAIL = /[.,;:!?'"*]+$/;
+// Reference-style links: definitions "[label]: url "title"" on their own lines, and uses
+// "[text][label]", "[text][]" or "[label]" elsewhere.
+const REF_DEF = /^ {0,3}\[([^\]\n]+)\]:[ \t]*<?(https?:\/\/[^\s>]+)>?(?:[ \t]+(?:"[^"\n]*"|'[^'\n]*'|\([^)\n]*\)))?[ \t]*$/gm;
+const REF_USE = /\[([^\]\n]+)\](?:\[([^\]\n]*)\])?(?![(:])/g;
 /** Link texts that only point at a source (the citation number replaces them). */
 const LABEL = /^\s*(?:\[?\d+\]?|source|sources|link|ref|reference|here|this|this page|cite|citation)?\s*$/i;
 
@@ -14,11 +22,28 @@ export interface RewrittenAnswer {
   citations: Citation[];
 }
 
-export function rewriteCitations(answer: string, ledger: SourcesLedger): RewrittenAnswer {
+/** Turns reference-style links into inline ones (and drops their definitions). */
+function inlineReferences(answer: string): string {
+  const defs = new Map<string, string>();
+  const body = answer.replace(REF_DEF, (_whole, label: string, url: string) => {
+    defs.set(label.trim().toLowerCase(), url);
+    return '';
+  });
+  if (!defs.size) return answer;
+  return body
+    .replace(REF_USE, (whole, text: string, label: string | undefined) => {
+      const url = defs.get((label || text).trim().toLowerCase());
+      return url ? `[${text}](${url})` : whole;
+    })
+    .replace(/\n{3,}/g, '\n\n');
+}
+
+export function rewriteCitations(raw: string, ledger: SourcesLedger): RewrittenAnswer {
+  const answer = inlineReferences(raw);
   const byKey = new Map<string, Citation>();
   const citations: Citation[] = [];
   const cite = (rawUrl: string, linkText: string): number => {
-    const url = rawUrl.replace(/[.,;:!?'"]+$/, '');
+    const url = rawUrl.replace(TRAIL, '');
     const key = urlKey(url);
     const known = byKey.get(key);
     if (known) return known.n;
@@ -41,7 +66,7 @@ export function rewriteCitations(answer: string, ledger: SourcesLedger): Rewritt
       return LABEL.test(label) || label === mdUrl || !inSentence ? `[${n}]` : `${label} [${n}]`;
     }
     const url = angleUrl ?? bareUrl ?? whole;
-    const trail = bareUrl ? bareUrl.slice(bareUrl.replace(/[.,;:!?'"]+$/, '').length) : '';
+    const trail = bareUrl ? bareUrl.slice(bareUrl.replace(TRAIL, '').length) : '';
     return `[${cite(url, '')}]${trail}`;
   });
   // "[1][1]" or "[1], [1]" after rewriting: keep one.
@@ -62,8 +87,9 @@ function dropTrailingSourceList(text: string): string {
   const lines = text.replace(/\s+$/, '').split('\n');
   let end = lines.length;
   while (end > 0 && (CITATION_ONLY.test(lines[end - 1]) || lines[end - 1].trim() === '')) end--;
-  if (end === lines.length) return text;
+  // A heading left alone at the end (its list was rewritten away, or was reference definitions).
   if (end > 0 && SOURCES_HEADING.test(lines[end - 1])) end--;
+  if (end === lines.length) return text;
   const kept = lines.slice(0, end).join('\n').replace(/\s+$/, '');
   return kept || text;
 }

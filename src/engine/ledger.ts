@@ -1,6 +1,6 @@
 // The sources ledger: every URL the model saw in search results and every page it read, so that
 // the answer's citations can say which sources are real. Keys are normalised so that trivial
-// spelling differences (scheme, www., trailing slash, fragment) still match.
+// spelling differences (scheme, www., trailing slash, fragment, tracking parameters) still match.
 import type { SourceStatus } from './events.ts';
 
 export interface LedgerEntry {
@@ -9,12 +9,19 @@ export interface LedgerEntry {
   status: Exclude<SourceStatus, 'unseen'>;
 }
 
+/** Query parameters that only track the click: they never change which page it is. */
+const TRACKING = /^(?:utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|igshid|yclid|_ga|_gl)$/i;
+
 export function urlKey(raw: string): string {
   try {
     const u = new URL(raw.trim());
     const host = u.hostname.toLowerCase().replace(/^www\./, '');
     const path = u.pathname.replace(/\/+$/, '');
-    return `${host}${u.port ? `:${u.port}` : ''}${path}${u.search}`;
+    // Re-serialised in every case, so that the key's query spelling does not depend on the removal.
+    const query = new URLSearchParams(u.search);
+    for (const name of [...query.keys()]) if (TRACKING.test(name)) query.delete(name);
+    const search = query.size ? `?${query.toString()}` : '';
+    return `${host}${u.port ? `:${u.port}` : ''}${path}${search}`;
   } catch {
     return raw.trim().toLowerCase();
   }

@@ -5,7 +5,10 @@
 // cache still applies and the watcher sees no repeated text).
 import OpenAI, { APIConnectionError, APIError, APIUserAbortError } from 'openai';
 import type { Logger } from '../ops/log.ts';
+import { AbortedError } from './abort.ts';
 import type { Finish } from './parse.ts';
+
+export { AbortedError } from './abort.ts';
 
 export interface LlmOptions {
   baseUrl: string;
@@ -50,12 +53,6 @@ export class LlmError extends Error {
   }
 }
 
-export class AbortedError extends Error {
-  constructor() {
-    super('cancelled');
-    this.name = 'AbortedError';
-  }
-}
 
 export interface LlmClient {
   generate(req: GenerateRequest): Promise<GenerateResult>;
@@ -121,6 +118,8 @@ export function createLlmClient(opts: LlmOptions): LlmClient {
       }
     }
     if (finishReason === null) throw new LlmError('the model server ended the stream without finishing', true);
+    // vLLM reports 'abort' when it dropped the request (preemption, shutdown): not the model's choice.
+    if (finishReason === 'abort') throw new LlmError('the model server aborted the generation', true);
     let text = received.text;
     let finish: Finish = finishReason === 'length' ? 'length' : 'eos';
     if (finishReason === 'stop' && typeof matchedStop === 'string' && req.stop.includes(matchedStop)) finish = 'stop';

@@ -31,6 +31,10 @@ const FILES: Record<keyof PromptTexts, string> = {
 };
 /** Message bodies lose their trailing newline; continuation texts are placed byte for byte. */
 const MESSAGE_BODIES = new Set<keyof PromptTexts>(['system', 'followup', 'report']);
+/** The texts a model was trained with are usually just a system prompt and a hint: a folder
+ *  without the others takes ours for them. */
+const REQUIRED = new Set<keyof PromptTexts>(['system', 'hint']);
+const BUNDLED = join(import.meta.dirname, '..', '..', 'prompts');
 
 export async function loadPrompts(dir: string): Promise<PromptTexts> {
   const out = {} as PromptTexts;
@@ -38,7 +42,10 @@ export async function loadPrompts(dir: string): Promise<PromptTexts> {
     const path = join(dir, file);
     let text: string;
     try {
-      text = await readFile(path, 'utf8');
+      text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT' && !REQUIRED.has(key)) return readFile(join(BUNDLED, file), 'utf8');
+        throw err;
+      });
     } catch (err) {
       throw new Error(`prompt file ${path} cannot be read (CIR_PROMPTS_DIR=${dir}): ${(err as Error).message}`);
     }

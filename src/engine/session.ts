@@ -6,6 +6,7 @@ import type { HostTools, Sandbox, SandboxSession } from '../sandbox/types.ts';
 import type { SearchProvider, SearchResult, VisitedPage } from '../tools/types.ts';
 import type { Logger } from '../ops/log.ts';
 import type { ResearchEvent, ResearchInput, Usage } from './events.ts';
+import { untilAborted } from './abort.ts';
 import { rewriteCitations } from './citations.ts';
 import { SourcesLedger } from './ledger.ts';
 import { AbortedError, LlmError, type GenerateResult, type LlmClient } from './llm.ts';
@@ -44,9 +45,13 @@ export interface SessionDeps {
 
 /** Room kept free for concluding: one more observation plus a final answer. */
 const ANSWER_RESERVE = 4096;
-/** Turns allowed after being asked to conclude (the model may try code once more). */
+/** Smallest useful research turn: with less room left than this (after the reserve), conclude. */
+const MIN_TURN = 256;
+/** Turns allowed after being asked to conclude, or after an empty answer (the model may try code once more). */
 const CONCLUDE_TURNS = 2;
 const NO_MORE_CODE = 'Error: the research budget is spent; no more code can run. Write the final answer now.';
+// (Our own texts never write the protocol's tags: in the prompt they would read as the real tokens.)
+const NO_CODE_AFTER_THINK = 'Error: code written after the reasoning was closed is not run; all code belongs to the reasoning. Write the final answer now.';
 const NO_CODE_FOUND = `Error: no code block found. Write code as ${START_CODE}, a \`\`\`python fence, the code, a closing fence, then <end_code>.`;
 const CUT_CODE = 'Error: this code block was cut off by the length limit before it was closed, so it was not run. Write shorter code.';
 
@@ -94,7 +99,7 @@ export async function runSession(deps: SessionDeps, input: ResearchInput, emitEv
   const usage: Usage = { promptTokens: 0, completionTokens: 0 };
   // A server started with a shorter context than configured (e.g. without the card's rope
   // scaling) would reject long prompts: plan with the smaller of the two.
-  const served = await deps.llm.servedContext().catch(() => null);
+  const served = await untilAborted(deps.llm.servedContext(), signal).catch(() => null);
   const contextTokens = served ? Math.min(served, deps.contextTokens) : deps.contextTokens;
   let { prompt, assistantStart } = initialPrompt(deps.texts, input.question, input.history ?? [], deps.now());
   // Context accounting: tokens known exactly up to `countedLen` of the prompt, bytes after it.
@@ -102,6 +107,7 @@ export async function runSession(deps: SessionDeps, input: ResearchInput, emitEv
   let countedLen = 0;
   let concluding = false;
   let concludeTurns = 0;
+  let answerTurns = 0;
   let nudged = false;
   // Where the answer starts: just after the </think> that closed the reasoning (the model's own,
   // or one in the conclude text). Our other texts may mention the tag; they never count.
@@ -137,12 +143,15 @@ export async function runSession(deps: SessionDeps, input: ResearchInput, emitEv
       if (signal.aborted) throw new AbortedError();
       // How much context is used: exact up to the last count, an upper bound (bytes) after it.
       let used = counted + Buffer.byteLength(prompt.slice(countedLen));
-      if (used + ANSWER_RESERVE + deps.observationTokens > contextTokens || used > contextTokens - 64) {
+      // Room kept free until concluding: the next observation, then the conclusion and the answer.
+      const reserve = ANSWER_RESERVE + deps.observationTokens;
+      // Count exactly whenever the estimate would limit the turn or call for concluding.
+      if (used + reserve + Math.max(MIN_TURN, deps.maxTokens) > contextTokens || used > contextTokens - 64) {
         counted = await deps.tokens.count(prompt, signal);
         countedLen = prompt.length;
         used = counted;
       }
-      if (!concluding && used + ANSWER_RESERVE + deps.observationTokens > contextTokens) {
+      if (!concluding && used + reserve + MIN_TURN > contextTokens) {
         conclude('context');
         used += Buffer.byteLength(deps.texts.conclude);
       }
@@ -151,6 +160,8 @@ export async function runSession(deps: SessionDeps, input: ResearchInput, emitEv
         emit({ type: 'error', message: `The model's context (${contextTokens} tokens) filled up before an answer was written.`, retryable: false });
         return;
       }
+      // A research turn may not eat the reserve, so that asking to conclude always has room to work.
+      const turnTokens = Math.min(deps.maxTokens, concluding ? room : room - reserve);
 
       const filter = new ThinkingFilter(closeAt >= 0);
       const onText = (d: string) => {
@@ -158,7 +169,7 @@ export async function runSession(deps: SessionDeps, input: ResearchInput, emitEv
         if (t.thinking) emit({ type: 'thinking', text: t.thinking });
         if (t.closed) emit({ type: 'writing' });
       };
-      const r: GenerateResult = await deps.llm.generate({ prompt, maxTokens: Math.min(deps.maxTokens, room), stop: STOP, signal, onText });
+      const r: GenerateResult = await deps.llm.generate({ prompt, maxTokens: turnTokens, stop: STOP, signal, onText });
       const tail = filter.flush();
       if (tail) emit({ type: 'thinking', text: tail });
       if (r.usage) {
@@ -166,17 +177,39 @@ export async function runSession(deps: SessionDeps, input: ResearchInput, emitEv
         usage.completionTokens += r.usage.completionTokens;
       }
       log.debug({ finish: r.finish, finishReason: r.finishReason, matchedStop: r.matchedStop, chars: r.text.length }, 'turn');
+      // A </think> inside the code block the turn stopped on is code text, not the end of the reasoning.
       const closeInTurn = r.text.lastIndexOf(THINK_CLOSE);
-      if (closeInTurn >= 0) closeAt = prompt.length + closeInTurn + THINK_CLOSE.length;
+      const lastStart = r.text.lastIndexOf(START_CODE);
+      if (closeInTurn >= 0 && !(r.finish === 'stop' && lastStart >= 0 && lastStart < closeInTurn)) {
+        closeAt = prompt.length + closeInTurn + THINK_CLOSE.length;
+      }
       prompt += r.text;
       if (r.usage) {
         counted = r.usage.promptTokens + r.usage.completionTokens;
         countedLen = prompt.length;
       }
       const kind = classifyTurn(r.text, r.finish);
-      const answer = (kind.kind === 'answer' || concluding) && closeAt >= 0 ? cleanAnswer(prompt.slice(closeAt)) : null;
 
-      if (answer) return await finishWith(answer);
+      if (closeAt >= 0) {
+        // The reasoning is closed (by the model or by the conclude text): what follows is the answer.
+        // Code there never runs, since all code belongs before </think>.
+        const answer = cleanAnswer(prompt.slice(closeAt));
+        if (answer) return await finishWith(answer);
+        if (++answerTurns < CONCLUDE_TURNS) {
+          if (r.finish === 'stop' || prompt.slice(closeAt).includes(START_CODE)) {
+            // Code instead of an answer: the model is told, and its answer starts after that.
+            prompt += observationText(concluding ? NO_MORE_CODE : NO_CODE_AFTER_THINK);
+            closeAt = prompt.length;
+          }
+          // An empty answer: generate once more from the same prompt (a prefix-cache hit).
+          continue;
+        }
+        const message = concluding
+          ? 'The model stopped without writing an answer, even when asked to conclude.'
+          : 'The model closed its reasoning but wrote no answer.';
+        emit({ type: 'error', message, retryable: true });
+        return;
+      }
       if (concluding) {
         if (r.finish === 'stop' && ++concludeTurns < CONCLUDE_TURNS) {
           prompt += observationText(NO_MORE_CODE);
@@ -186,10 +219,6 @@ export async function runSession(deps: SessionDeps, input: ResearchInput, emitEv
         const last = r.text.split(START_CODE)[0].trim();
         if (last) return await finishWith(last);
         emit({ type: 'error', message: 'The model stopped without writing an answer, even when asked to conclude.', retryable: true });
-        return;
-      }
-      if (kind.kind === 'answer') {
-        emit({ type: 'error', message: 'The model closed its reasoning but wrote no answer.', retryable: true });
         return;
       }
       if (kind.kind === 'none') {

@@ -1,8 +1,9 @@
 // Splits a turn's streamed text into what the user may watch as "thinking": the model's prose
 // before a code block or before </think>. Markers split across chunks are held back until whole.
-import { START_CODE, THINK_CLOSE } from './protocol.ts';
+import { END_CODE, START_CODE, THINK_CLOSE } from './protocol.ts';
 
-const MARKERS = [START_CODE, THINK_CLOSE];
+// <end_code> only shows up in the stream of servers that keep the stop string in the text.
+const MARKERS = [START_CODE, THINK_CLOSE, END_CODE];
 
 export interface ThinkingDelta {
   thinking: string;

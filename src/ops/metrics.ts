@@ -152,6 +152,8 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
 
   for (const o of ['answered', 'failed', 'cancelled', 'interrupted'] as const) sessions.inc({ outcome: o }, 0);
   for (const k of ['prompt', 'completion'] as const) tokens.inc({ kind: k }, 0);
+  // Series that exist from the start, so that rate() and alerts see the first error too.
+  for (const c of ['research', 'render', 'http'] as const) errors.inc({ component: c }, 0);
 
   return {
     registry,

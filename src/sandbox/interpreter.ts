@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from '../ops/log.ts';
 import { childCommand, type Launch } from './launch.ts';
-import type { ChildInit, HostToChild } from './protocol.ts';
+import { MAX_ARG_CHARS, MAX_TEXT_CHARS, type ChildInit, type HostToChild } from './protocol.ts';
 import type { HostTools, RunResult } from './types.ts';
 
 /** After an interrupt, how long a block may take to unwind before the process is killed.
@@ -12,8 +12,11 @@ import type { HostTools, RunResult } from './types.ts';
 const INTERRUPT_GRACE_MS = 2000;
 /** Tool calls one block may have in flight (Python makes one at a time; more is misbehaviour). */
 const MAX_CALLS_IN_FLIGHT = 4;
-/** Longest output and error accepted from the child (the prelude already bounds them lower). */
-const MAX_TEXT = 1024 * 1024;
+/** Tool calls one block may make in all. A research block makes a handful; a loop of thousands
+ *  would spend the search provider's quota and flood the chat with progress lines. */
+export const MAX_CALLS_PER_BLOCK = 100;
+/** Longest text accepted from the child (its controller thread already cuts there). */
+const MAX_TEXT = MAX_TEXT_CHARS + 100;
 
 export interface BlockOutcome {
   output: string;
@@ -62,6 +65,7 @@ interface ActiveRun {
   tools: HostTools;
   stopReason: 'timeout' | 'cancelled' | null;
   inFlight: number;
+  calls: number;
   finish: (o: BlockOutcome) => void;
 }
 
@@ -163,6 +167,7 @@ export class Interpreter {
         tools: opts.tools,
         stopReason: null,
         inFlight: 0,
+        calls: 0,
         finish: (o) => {
           clearTimeout(deadline);
           clearTimeout(graceTimer);
@@ -222,7 +227,7 @@ export class Interpreter {
       }
       case 'call': {
         if (!run || typeof m.id !== 'number') return;
-        void this.serveCall(run, m.id, m.kind === 'search' ? 'search' : 'visit', text(m.a), Number(m.b) || 5);
+        void this.serveCall(run, m.id, m.kind === 'search' ? 'search' : 'visit', text(m.a).slice(0, MAX_ARG_CHARS), Number(m.b) || 5);
         return;
       }
       case 'stats': {
@@ -245,6 +250,10 @@ export class Interpreter {
   private async serveCall(run: ActiveRun, id: number, kind: 'search' | 'visit', a: string, b: number): Promise<void> {
     if (run.inFlight >= MAX_CALLS_IN_FLIGHT) {
       this.send({ t: 'reply', id, ok: false, value: 'too many tool calls at once' });
+      return;
+    }
+    if (++run.calls > MAX_CALLS_PER_BLOCK) {
+      this.send({ t: 'reply', id, ok: false, value: `too many tool calls in one block (the limit is ${MAX_CALLS_PER_BLOCK})` });
       return;
     }
     run.inFlight++;

@@ -2,6 +2,9 @@
 // process's controller thread and its Python worker thread. The child is hostile: the host checks
 // every message it receives from it (see interpreter.ts) and never trusts a field's type.
 
+// Bounds shared by host and child (in child/ because an interpreter process may read only there).
+export { MAX_ARG_CHARS, MAX_TEXT_CHARS } from './child/limits.ts';
+
 /** Passed to the child as one JSON argument. Nothing secret: the sandboxed code can read it. */
 export interface ChildInit {
   mode: 'serve' | 'build-snapshot';

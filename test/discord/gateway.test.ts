@@ -150,30 +150,67 @@ test('DMs work without threads; "stop" in a research thread cancels', async () =
   }
 });
 
-test('surface(ref) lets serve.ts tell a thread that its research was interrupted by a restart', async () => {
-  const rig = await startRig({ engine: new ScriptedEngine({ steps, answer: 'x' }) });
-  const { fake } = rig;
+test('a session a dead process left running: its thread is told, and Retry asks the question again once, for the asker only', async () => {
+  // "The previous process": a session of the thread was running when it died.
+  const store = openSessionStore(':memory:');
+  const fakeIds = { guild: '', channel: '', thread: '' };
+  const engine = new ScriptedEngine({ steps, answer: 'Retried and answered.' });
+  let rig: Awaited<ReturnType<typeof startRig>> | undefined;
   try {
-    const thread = fake.addChannel({ type: 11, parentId: fake.channelId });
-    const surface = rig.adapter.surface!({ platform: 'discord', workspaceId: fake.guildId, channelId: fake.channelId, threadId: thread.id });
-    await surface.render({
-      sessionId: 'old-session',
-      ref: { platform: 'discord', workspaceId: fake.guildId, channelId: fake.channelId, threadId: thread.id },
-      userId: fake.user.id,
-      question: 'q',
-      status: { state: 'interrupted' },
-      maxSteps: 8,
-      steps: [{ n: 1, code: 'print(1)', observation: '1', observationFull: '1', error: null, tools: [] }],
-      answer: null,
-      startedAt: 0,
-      finishedAt: 1000,
+    rig = await startRig({
+      engine,
+      store,
+      beforeStart: (f) => {
+        const thread = f.addChannel({ type: 11, parentId: f.channelId });
+        Object.assign(fakeIds, { guild: f.guildId, channel: f.channelId, thread: thread.id });
+        store.createSession({
+          id: 'old-session',
+          ref: { platform: 'discord', workspaceId: f.guildId, channelId: f.channelId, threadId: thread.id },
+          userId: f.user.id,
+          question: 'what was the question?',
+          status: 'running',
+          createdAt: Date.now() - 5000,
+          startedAt: Date.now() - 5000,
+          finishedAt: null,
+          answer: null,
+          citations: null,
+          error: null,
+          cancelledBy: null,
+          sourceEventId: 'm-old',
+          steps: null,
+        });
+        store.appendEvent('old-session', 0, Date.now() - 4000, { type: 'code', step: 1, code: 'print(1)' });
+      },
     });
-    const [m] = botMessages(fake, thread.id);
-    assert.match(m.content, /Interrupted by a restart; ask again to retry/);
+    const { fake, chat, adapter } = rig;
+    // What serve.ts does once the platforms are connected.
+    assert.equal(await chat.recoverInterrupted((v) => adapter.surface!(v.ref).render(v)), 1);
+    const [m] = botMessages(fake, fakeIds.thread);
+    assert.match(m.content, /Interrupted by a restart; press Retry to ask again/);
     assert.match(m.content, /print\(1\)/);
-    assert.deepEqual(m.components, []);
+    const retryId = m.components[0].components[0].custom_id as string;
+    assert.equal(retryId, 'cir:retry:old-session');
+
+    // A bystander may not spend the asker's question.
+    const other = { ...fake.user, id: '1033044521375760002', username: 'bystander' };
+    fake.clickButton({ messageId: m.id, customId: retryId, user: other });
+    await waitForBotText(fake, fakeIds.thread, 'Only the person who asked can retry');
+    assert.equal(engine.inputs.length, 0);
+
+    // The asker: the same question runs again in the same thread and is answered there.
+    fake.clickButton({ messageId: m.id, customId: retryId });
+    await waitForBotText(fake, fakeIds.thread, 'Retried and answered.');
+    await chat.idle();
+    assert.deepEqual(engine.inputs.map((i) => i.question), ['what was the question?']);
+    await fake.waitFor(() => (fake.messages.get(m.id)!.components.length === 0 ? true : undefined), 'Retry button removed');
+
+    // Pressing it again (an old client still shows it) does not ask a second time.
+    fake.clickButton({ messageId: m.id, customId: retryId });
+    await waitForBotText(fake, fakeIds.thread, 'already been asked again');
+    assert.equal(engine.inputs.length, 1);
   } finally {
-    await rig.close();
+    if (rig) await rig.close();
+    else store.close();
   }
 });
 

@@ -1,8 +1,8 @@
 // Shared setup for the Discord integration tests: the fake Discord, the real chat service (in-memory
 // store) and the real adapter, wired by URL only.
 import { createChatService, type ChatService } from '../../src/chat/service.ts';
-import { DEFAULT_CHAT_LIMITS } from '../../src/chat/limits.ts';
-import { openSessionStore } from '../../src/chat/store.ts';
+import { DEFAULT_CHAT_LIMITS, type ChatLimits } from '../../src/chat/limits.ts';
+import { openSessionStore, type SessionStore } from '../../src/chat/store.ts';
 import { parseConfig } from '../../src/config.ts';
 import type { ResearchEngine, ResearchEvent, ResearchInput } from '../../src/engine/events.ts';
 import { silentLogger } from '../../src/ops/log.ts';
@@ -22,11 +22,14 @@ export async function startRig(o: {
   env?: Record<string, string>;
   editIntervalMs?: number;
   beforeStart?: (fake: FakeDiscord) => void;
+  /** A store written by "a previous process" (closed with the rig); default a new in-memory one. */
+  store?: SessionStore;
+  limits?: Partial<ChatLimits>;
 }): Promise<Rig> {
   const fake = await startFakeDiscord();
   o.beforeStart?.(fake);
-  const store = openSessionStore(':memory:');
-  const chat = createChatService({ engine: o.engine, store, limits: { ...DEFAULT_CHAT_LIMITS }, logger: silentLogger });
+  const store = o.store ?? openSessionStore(':memory:');
+  const chat = createChatService({ engine: o.engine, store, limits: { ...DEFAULT_CHAT_LIMITS, ...o.limits }, logger: silentLogger });
   const env = parseConfig({ DISCORD_TOKEN: fake.token, DISCORD_API_URL: fake.apiUrl, ...o.env });
   const adapter = createDiscordAdapter({ env, chat, logger: silentLogger }, { editIntervalMs: o.editIntervalMs ?? 50 });
   await adapter.start();

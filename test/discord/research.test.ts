@@ -181,3 +181,68 @@ test('a moderator may stop anyone\'s research; research running at shutdown stil
     await rig.close();
   }
 });
+
+test('nothing the model or a web page writes can ping anyone or unfurl a link', async () => {
+  const ping = '@everyone @here <@1033044521375760002> <@&1457469483726600000>';
+  const eng = new ScriptedEngine({
+    steps: [{ code: `print("${ping} https://evil.example/step")`, output: `${ping} https://evil.example/out`, tools: [{ name: 'web_search', arg: ping }] }],
+    answer: `${ping} see https://evil.example/answer and [1].`,
+    citations: [{ n: 1, url: 'https://example.org/a', title: `${ping} [click](https://evil.example/title)`, verified: true, status: 'read' }],
+  });
+  const rig = await startRig({ engine: eng });
+  const { fake } = rig;
+  try {
+    const msg = fake.userMessage({ content: `<@${fake.applicationId}> hostile`, mentionBot: true });
+    const threadId = await fake.waitFor(() => fake.threadFor(msg.id), 'thread');
+    await fake.waitFor(() => botMessages(fake, threadId).find((m) => m.attachments.length), 'trace upload', 20000);
+    await rig.chat.idle();
+    const writes = fake.requests.filter((r) => /^\/channels\/\d+\/messages(\/\d+)?$/.test(r.path) && (r.method === 'POST' || r.method === 'PATCH'));
+    assert.ok(writes.length >= 4);
+    for (const w of writes) {
+      // No @everyone/@here/roles ever; the only user ever allowed is the asker, on the answer.
+      assert.deepEqual(w.body.allowed_mentions.parse, [], `${w.method} ${w.path}`);
+      assert.ok((w.body.allowed_mentions.users ?? []).every((u: string) => u === fake.user.id));
+      assert.ok(w.body.flags & 4, `link previews suppressed on ${w.method} ${w.path}`);
+    }
+    const answer = botMessages(fake, threadId).find((m) => m.content.includes('see'))!;
+    // The title is plain text: no masked link of its own, no raw mention syntax.
+    const sources = answer.content.slice(answer.content.indexOf('**Sources**'));
+    assert.doesNotMatch(sources, /\[click\]\(/);
+    assert.doesNotMatch(sources, /(^|[^\\])<@/);
+    assert.match(answer.content, /<https:\/\/evil\.example\/answer>/);
+  } finally {
+    await rig.close();
+  }
+});
+
+test('where a person stands: "Queued: 2 ahead of you", the quota with the time the next frees, capacity', async () => {
+  const eng = engine();
+  const hold = latch();
+  eng.gate = () => hold.promise;
+  const rig = await startRig({ engine: eng, limits: { maxConcurrent: 1, queueMax: 3, userQuota: 1 } });
+  const { fake } = rig;
+  const ask = (content: string, id: string) =>
+    fake.userMessage({ content: `<@${fake.applicationId}> ${content}`, mentionBot: true, author: { ...fake.user, id, username: `u${id}` } });
+  const status = async (msg: Record<string, unknown>, text: string) => {
+    const threadId = await fake.waitFor(() => fake.threadFor(msg.id as string), 'thread');
+    return waitForBotText(fake, threadId, text);
+  };
+  try {
+    await status(ask('first', '1033044521375760001'), 'Researching');
+    const waiting = [ask('w1', '1033044521375760002'), ask('w2', '1033044521375760003'), ask('w3', '1033044521375760004')];
+    assert.match((await status(waiting[2], 'Queued: 2 ahead of you')).content, /^⏳ \*\*Queued: 2 ahead of you\*\*/);
+    await status(waiting[0], 'Queued: you are next');
+    await status(waiting[1], 'Queued: 1 ahead of you');
+    const full = await status(ask('one too many', '1033044521375760009'), 'at capacity');
+    assert.equal(full.content, '⚠️ The bot is at capacity; please try again in a few minutes.');
+    const quota = await status(ask('again', '1033044521375760001'), 'frees at');
+    assert.match(quota.content, /^⚠️ You have used your 1 question this hour; the next one frees at \d\d:\d\d UTC\.$/);
+    hold.open();
+    for (const m of waiting) await status(m, 'Alpha is first');
+    await rig.chat.idle();
+    assert.equal(eng.inputs.length, 4);
+  } finally {
+    hold.open();
+    await rig.close();
+  }
+});

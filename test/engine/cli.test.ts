@@ -34,7 +34,7 @@ after(async () => {
 function runAsk(
   args: string[],
   llmUrl: string,
-  onLine?: (line: string, kill: (sig: NodeJS.Signals) => void) => void,
+  onLine?: (line: string, kill: (sig: NodeJS.Signals | 'close-stdout') => void) => void,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const env = {
     PATH: process.env.PATH ?? '',
@@ -54,7 +54,8 @@ function runAsk(
     child.stdout.on('data', (d) => {
       const before = stdout.length;
       stdout += d;
-      if (onLine) for (const l of stdout.slice(before).split('\n').filter(Boolean)) onLine(l, (sig) => child.kill(sig));
+      const kill = (sig: NodeJS.Signals | 'close-stdout') => (sig === 'close-stdout' ? child.stdout.destroy() : child.kill(sig));
+      if (onLine) for (const l of stdout.slice(before).split('\n').filter(Boolean)) onLine(l, kill);
     });
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
@@ -138,6 +139,45 @@ test('ask --json: Ctrl-C cancels the research, prints a `cancelled` event and ex
     const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string });
     assert.equal(events.at(-1)?.type, 'cancelled');
     assert.equal(events.filter((e) => e.type === 'answer').length, 0);
+  } finally {
+    await llm.close();
+  }
+});
+
+test('ask --json | head -1: a reader that goes away stops the research quietly (no EPIPE crash)', async () => {
+  const llm = await startFakeLlm([{ text: 'Thinking on and on about it. '.repeat(200), chunk: 4, delayMs: 5, hang: true }]);
+  try {
+    let closed = false;
+    const r = await runAsk(['--json', 'a long question'], llm.baseUrl, (_line, kill) => {
+      if (!closed) {
+        closed = true;
+        kill('close-stdout');
+      }
+    });
+    assert.equal(r.code, 141, r.stderr);
+    assert.ok(!/EPIPE|Unhandled|at .*\.ts:\d+/.test(r.stderr), r.stderr);
+    for (let i = 0; i < 50 && llm.disconnects === 0; i++) await new Promise((res) => setTimeout(res, 10));
+    assert.equal(llm.disconnects, 1, 'the model stream was abandoned');
+  } finally {
+    await llm.close();
+  }
+});
+
+test('ask (human output) into a pipe: readable steps, answer and sources, no ANSI codes', async () => {
+  const article = `${web.url}${ARTICLES[0].path}`;
+  const llm = await startFakeLlm([
+    codeTurn(`print(web_visit(${JSON.stringify(article)})[:500])`, 'Let me read it.\n'),
+    `Read it.\n</think>\n\nIslands grow from lava [page](${article}).`,
+  ]);
+  try {
+    const r = await runAsk(['How do volcanoes shape islands?'], llm.baseUrl);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!r.stdout.includes('\x1b'), 'no escape codes when stdout is not a terminal');
+    assert.match(r.stdout, /Researching: How do volcanoes shape islands\?/);
+    assert.match(r.stdout, /── step 1\/\d+/);
+    assert.match(r.stdout, /→ web_visit\(/);
+    assert.match(r.stdout, /Answer\nIslands grow from lava \[1\]\./);
+    assert.ok(r.stdout.includes(`[1] ${ARTICLES[0].title} — ${article} (read)`), r.stdout);
   } finally {
     await llm.close();
   }

@@ -142,3 +142,37 @@ test('an unreachable model server gives one clear message with the URL and the v
     await h.close();
   }
 });
+
+test("a generation the server aborted (vLLM finish_reason 'abort') is retried from the text received, not taken as the model's end", async () => {
+  const h = await harness(sandbox, [{ text: 'I recall that ', finishReason: 'abort' }, 'it is Paris.\n</think>\n\nParis.']);
+  try {
+    const events = await collect(h.engine, { question: 'q' });
+    const a = last(events);
+    assert.equal(a.type, 'answer', JSON.stringify(a));
+    if (a.type === 'answer') assert.equal(a.text, 'Paris.');
+    const [p0, p1] = h.llm.prompts();
+    assert.equal(p1, `${p0}I recall that `);
+  } finally {
+    await h.close();
+  }
+});
+
+test('cancel while the model server hangs without answering anything ends with `cancelled`', async () => {
+  const seen: string[] = [];
+  const srv = createServer((req) => {
+    seen.push(req.url ?? ''); // never answers: a server that accepted the connection and hangs
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as AddressInfo).port;
+  const h = await harness(sandbox, [], { llmSettings: { baseUrl: `http://127.0.0.1:${port}/v1` } });
+  try {
+    const ac = new AbortController();
+    const events = await until(h.engine.research({ question: 'q', signal: ac.signal }), (e) => e.type === 'started', () => ac.abort());
+    assert.equal(last(events).type, 'cancelled');
+    assert.equal(only(events, 'error').length, 0);
+  } finally {
+    srv.closeAllConnections();
+    await new Promise<void>((r) => srv.close(() => r()));
+    await h.close();
+  }
+});

@@ -84,3 +84,51 @@ test('citations: numbered by first use, read/seen/unseen, invented URLs never ve
   assert.equal(listed.text, 'Paris [1].');
   assert.equal(listed.citations.length, 2);
 });
+
+test('citations: URL spellings of one page share a number (slash, fragment, scheme, www, tracking parameters)', () => {
+  const ledger = new SourcesLedger();
+  ledger.read('https://example.org/a?id=7&utm_source=newsletter', 'Page A');
+  const { text, citations } = rewriteCitations(
+    'One [A](https://example.org/a?id=7). Two [A](http://www.example.org/a/?utm_medium=x&id=7#part). ' +
+      'Three https://example.org/a?id=7&fbclid=abc. Other page: https://example.org/a?id=8.',
+    ledger,
+  );
+  assert.equal(text, 'One [1]. Two [1]. Three [1]. Other page: [2].');
+  assert.deepEqual(citations.map((c) => [c.n, c.status]), [[1, 'read'], [2, 'unseen']]);
+});
+
+test('citations: reference-style links and their definitions', () => {
+  const ledger = new SourcesLedger();
+  ledger.read('https://example.org/paris', 'Paris page');
+  ledger.seen('https://news.example.com/f', 'France news');
+  const answer =
+    'Paris is the capital [1]. It is large [news][n] and old [Paris history][].\n\n' +
+    'References:\n[1]: https://example.org/paris "Paris"\n[n]: <https://news.example.com/f>\n[paris history]: https://example.org/paris#history\n';
+  const { text, citations } = rewriteCitations(answer, ledger);
+  assert.equal(text, 'Paris is the capital [1]. It is large news [2] and old [1].');
+  assert.deepEqual(citations.map((c) => [c.n, c.url, c.status]), [
+    [1, 'https://example.org/paris', 'read'],
+    [2, 'https://news.example.com/f', 'seen'],
+  ]);
+  // An undefined label is left as written.
+  assert.equal(rewriteCitations('See [x][nope].', ledger).text, 'See [x][nope].');
+});
+
+test('citations: URLs in parentheses, with trailing punctuation, and with parentheses of their own', () => {
+  const ledger = new SourcesLedger();
+  ledger.read('https://en.wikipedia.org/wiki/Mercury_(planet)', 'Mercury (planet)');
+  const { text, citations } = rewriteCitations(
+    'Mercury is small (https://en.wikipedia.org/wiki/Mercury_(planet)). ' +
+      'Hot too [wiki](https://en.wikipedia.org/wiki/Mercury_(planet)), see (also https://b.example/x). ' +
+      'And **https://c.example/y**, or "https://d.example/z"!',
+    ledger,
+  );
+  assert.equal(text, 'Mercury is small [1]. Hot too [1], see (also [2]). And **[3]**, or "[4]"!');
+  assert.deepEqual(citations.map((c) => c.url), [
+    'https://en.wikipedia.org/wiki/Mercury_(planet)',
+    'https://b.example/x',
+    'https://c.example/y',
+    'https://d.example/z',
+  ]);
+  assert.equal(citations[0].status, 'read');
+});

@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,18 +27,33 @@ function researcher(answers: Array<[RegExp, string]>) {
 }
 
 function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['src/eval/main.ts', ...args], {
+  return start(args, env).done;
+}
+
+function start(args: string[], env: Record<string, string>) {
+  let child!: ReturnType<typeof spawn>;
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    child = spawn(process.execPath, ['src/eval/main.ts', ...args], {
       cwd: root,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+  return { child, done };
+}
+
+/** A port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const { port } = srv.address() as { port: number };
+  await new Promise((r) => srv.close(r));
+  return port;
 }
 
 test('eval runs the SimpleQA sample through the engine, grades it, writes reports, and resumes', async () => {
@@ -121,4 +137,73 @@ test('eval says clearly what is missing', async () => {
   const usage = await run([], {});
   assert.equal(usage.code, 2);
   assert.match(usage.stderr, /--dataset is required/);
+});
+
+test('eval refuses to start, saying which, when the model server or the judge cannot be reached', async () => {
+  const port = await closedPort();
+  const out = mkdtempSync(join(tmpdir(), 'cir-eval-pre-'));
+  try {
+    const r = await run(['--dataset', 'eval/sample/simpleqa.csv', '--limit', '2', '--out', out], {
+      CIR_LLM_BASE_URL: `http://127.0.0.1:${port}/v1`,
+      CIR_JUDGE_BASE_URL: `http://127.0.0.1:${port}/judge/v1`,
+      CIR_JUDGE_MODEL: 'j',
+      CIR_DATA_DIR: join(out, 'data'),
+    });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /eval: cannot start/);
+    assert.match(r.stderr, /research model: model server at http:\/\/127\.0\.0\.1:\d+\/v1 unreachable .*CIR_LLM_BASE_URL/);
+    assert.match(r.stderr, /judge: http:\/\/127\.0\.0\.1:\d+\/judge\/v1 unreachable .*CIR_JUDGE_BASE_URL/);
+    assert.ok(!existsSync(join(out, 'results.jsonl')), 'no question was run');
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('eval killed mid-run: --resume researches only the questions that had not finished', async () => {
+  const answers: Array<[RegExp, string]> = [
+    [/Frank Rosenblatt Award/, 'The 2010 award went to Michio Sugeno.'],
+    [/Mont Blanc/, 'It is 4808 m.'],
+    [/Mona Lisa of the North/, 'Girl with a Pearl Earring.'],
+  ];
+  const answer = researcher(answers);
+  // First run: the second question never gets an answer, so the process is killed inside it.
+  const stuck = await startFakeLlm((ctx) => (/Mont Blanc/.test(ctx.prompt) ? { text: 'Let me think', hang: true } : answer(ctx)));
+  const search = await startFakeSearch();
+  const judge = await startFakeJudge();
+  const out = mkdtempSync(join(tmpdir(), 'cir-eval-kill-'));
+  const env = {
+    CIR_LLM_BASE_URL: stuck.baseUrl,
+    CIR_SEARXNG_URL: search.searxngUrl,
+    CIR_JUDGE_BASE_URL: judge.url,
+    CIR_JUDGE_MODEL: 'fake-judge',
+    CIR_DATA_DIR: join(out, 'data'),
+    CIR_SANDBOX_POOL_SIZE: '0',
+    CIR_LOG_LEVEL: 'error',
+  };
+  let resumed: Awaited<ReturnType<typeof startFakeLlm>> | undefined;
+  const first = start(['--dataset', 'eval/sample/simpleqa.csv', '--out', out, '--concurrency', '1'], env);
+  try {
+    const results = join(out, 'results.jsonl');
+    for (let i = 0; ; i++) {
+      const lines = existsSync(results) ? readFileSync(results, 'utf8').trim().split('\n').filter(Boolean).length : 0;
+      if (lines === 1 && stuck.prompts().some((p) => /Mont Blanc/.test(p))) break;
+      assert.ok(i < 600 && first.child.exitCode === null, `the first run did not reach the second question: ${(await Promise.race([first.done, { stderr: 'still running' }])).stderr}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    first.child.kill('SIGKILL');
+    await first.done;
+
+    resumed = await startFakeLlm(answer);
+    const second = await run(['--dataset', 'eval/sample/simpleqa.csv', '--out', out, '--resume'], { ...env, CIR_LLM_BASE_URL: resumed.baseUrl });
+    assert.equal(second.code, 0, second.stderr);
+    const asked = resumed.prompts();
+    assert.ok(!asked.some((p) => /Frank Rosenblatt Award/.test(p)), 'the finished question was not researched again');
+    assert.ok(asked.some((p) => /Mont Blanc/.test(p)) && asked.some((p) => /Mona Lisa of the North/.test(p)));
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    assert.deepEqual([report.questions, report.graded, report.errors], [3, 3, 0]);
+  } finally {
+    if (first.child.exitCode === null) first.child.kill('SIGKILL');
+    await Promise.all([stuck.close(), search.close(), judge.close(), resumed?.close()]);
+    rmSync(out, { recursive: true, force: true });
+  }
 });

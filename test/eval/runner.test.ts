@@ -71,6 +71,9 @@ test('runs, grades over HTTP, appends JSONL, and resumes only what is missing', 
     assert.deepEqual(engine2.asked, ['q4']);
     assert.deepEqual(second.map((r) => r.grade), ['CORRECT', 'NOT_ATTEMPTED', 'INCORRECT', 'CORRECT']);
     assert.equal(readResults(resultsFile).length, 4);
+    // The line written after the torn one is readable: a third run would not research q4 again.
+    const onFile = Object.fromEntries(readResults(resultsFile).map((r) => [r.question, r.grade]));
+    assert.deepEqual(onFile, { q1: 'CORRECT', q2: 'NOT_ATTEMPTED', q3: 'INCORRECT', q4: 'CORRECT' });
 
     const report = summarize(second, { dataset: 'x.csv', benchmark: 'simpleqa', model: 'm', judgeModel: 'j', questions: 4 });
     assert.equal(report.correct, 2);

@@ -181,12 +181,13 @@ export function routeRest(fake: FakeDiscord, rec: RecordedRequest): Outcome | nu
     if (fake.now() - it.createdAt > 3000) return { error: [404, 10062, 'Unknown interaction'] };
     return interactionCallback(fake, it, body, rec.query.includes('with_response=true'));
   }
-  if ((m = path.match(/^\/webhooks\/(\d+)\/([^/]+)(\/messages\/(@original|\d+))?$/))) {
+  // discord.js sends @original percent-encoded.
+  if ((m = path.match(/^\/webhooks\/(\d+)\/([^/]+)(\/messages\/(@original|%40original|\d+))?$/))) {
     const it = fake.interactions.get(m[2]);
     if (!it || m[1] !== fake.applicationId) return { error: [404, 10015, 'Unknown Webhook'] };
     if (fake.now() - it.createdAt > 15 * 60 * 1000) return { error: [401, 50027, 'Invalid Webhook Token'] };
     if (!m[3] && method === 'POST') return { body: fake.createBotMessage(it.channelId, body, rec.files, true) };
-    const id = m[4] === '@original' ? it.responseMessageId : m[4];
+    const id = /original$/.test(m[4] ?? '') ? it.responseMessageId : m[4];
     const msg = id ? fake.messages.get(id) : undefined;
     if (!msg) return { error: [404, 10008, 'Unknown Message'] };
     if (method === 'GET') return { body: msg };
@@ -215,6 +216,9 @@ function interactionCallback(fake: FakeDiscord, it: Interaction, body: Json, wit
     const data = body.data ?? {};
     message = fake.createBotMessage(it.channelId, { ...data, flags: (data.flags ?? 0) | (type === 5 ? 128 : 0) }, [], true);
     it.responseMessageId = message.id;
+  } else if (type === 6) {
+    // Deferred update: @original is the message whose button was clicked.
+    it.responseMessageId = lastClicked(fake, it)?.id ?? null;
   } else if (type === 7) {
     const msg = [...fake.messages.values()].find((m) => m.interaction_source === it.token) ?? lastClicked(fake, it);
     if (msg) message = fake.editMessage(msg, body.data ?? {});

@@ -39,6 +39,8 @@ export interface TurnSpec {
   hang?: boolean;
   /** Pause between chunks. */
   delayMs?: number;
+  /** Report this finish_reason instead of the computed one (e.g. vLLM's 'abort' on preemption). */
+  finishReason?: string;
 }
 export type Turn = string | TurnSpec;
 export interface ScriptContext {
@@ -58,6 +60,9 @@ export interface FakeLlmOptions {
   model?: string;
   /** The context length /v1/models reports as `max_model_len` (vLLM does; default 131072). */
   maxModelLen?: number;
+  /** Keep the matched stop string at the end of the text (vLLM's include_stop_str_in_output; some
+   *  servers always do). Also honoured per request through `include_stop_str_in_output: true`. */
+  includeStop?: boolean;
 }
 
 export interface RecordedRequest {
@@ -132,6 +137,7 @@ export async function startFakeLlm(script: Script, options: FakeLlmOptions = {})
       if (i >= 0 && (cut < 0 || i < cut)) [cut, matched] = [i, s];
     }
     if (cut >= 0) text = text.slice(0, cut);
+    const keepStop = options.includeStop === true || body.include_stop_str_in_output === true;
     const maxTokens = typeof body.max_tokens === 'number' ? body.max_tokens : Infinity;
     const toks = fakeTokens(text);
     if (toks.length > maxTokens) {
@@ -140,6 +146,8 @@ export async function startFakeLlm(script: Script, options: FakeLlmOptions = {})
       matched = null;
     }
     if (finish === 'stop' && matched === null && flavour === 'sglang') matched = EOS_ID;
+    if (keepStop && typeof matched === 'string') text += matched;
+    const reported = spec.finishReason ?? finish;
 
     const created = Math.floor(Date.now() / 1000);
     const choice = (t: string, fr: string | null) =>
@@ -149,7 +157,7 @@ export async function startFakeLlm(script: Script, options: FakeLlmOptions = {})
     const usage = { prompt_tokens: fakeTokens(prompt).length, completion_tokens: fakeTokens(text).length, total_tokens: 0 };
     usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
 
-    if (!body.stream) return json(res, 200, { id: `cmpl-${call}`, object: 'text_completion', created, model, choices: [choice(text, finish)], usage });
+    if (!body.stream) return json(res, 200, { id: `cmpl-${call}`, object: 'text_completion', created, model, choices: [choice(text, reported)], usage });
 
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     let closed = false;
@@ -180,7 +188,7 @@ export async function startFakeLlm(script: Script, options: FakeLlmOptions = {})
       return;
     }
     if (spec.hang) return; // the client has to give up (cancellation tests)
-    send({ id: `cmpl-${call}`, object: 'text_completion', created, model, choices: [choice('', finish)] });
+    send({ id: `cmpl-${call}`, object: 'text_completion', created, model, choices: [choice('', reported)] });
     const so = body.stream_options as { include_usage?: boolean } | undefined;
     if (so?.include_usage && options.usage !== false) send({ id: `cmpl-${call}`, object: 'text_completion', created, model, choices: [], usage });
     res.end('data: [DONE]\n\n');

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openSessionStore } from '../../src/chat/store.ts';
+import { SECRET_VARS } from '../../src/config.ts';
 import { startFakeLlm, type Script } from '../fakes/llm.ts';
 import { startFakeSearch } from '../fakes/search.ts';
 import { startFakeSlack } from '../fakes/slack.ts';
@@ -115,7 +116,12 @@ const researchThenAnswer: Script = ({ prompt }) => {
     : 'Let me search.\n<start_code>\n```python\nprint(web_search("capital of France"))\n```\n<end_code>';
 };
 
+/** What the bot logs for one session, in order; each line must carry the session's id. */
+const SESSION_LINES = ['session queued', 'session running', 'turn', 'step done', 'research session ended', 'answered', 'session done'];
+
 test('serve: healthy on Slack and Discord, answers a Slack mention, exposes metrics, stops cleanly on SIGTERM, never logs a secret', async () => {
+  // Every secret the configuration knows is set, so that a leak of any of them would show.
+  assert.deepEqual(Object.keys(SECRETS).sort(), [...SECRET_VARS].sort());
   const s = await setup(researchThenAnswer);
   try {
     await s.healthy();
@@ -124,6 +130,8 @@ test('serve: healthy on Slack and Discord, answers a Slack mention, exposes metr
     assert.equal(health.checks['platform:discord'].ok, true);
     assert.equal(health.checks.model.ok, true);
 
+    // Slack makes the bot wait once: the wait must show in the rate-limit metrics.
+    s.slack.fail('chat.postMessage', { status: 429, retryAfter: 1 }, { times: 1 });
     const ts = newTs();
     await s.slack.sendEnvelope('events_api', mention('What is the capital of France?', { ts }));
     await s.slack.waitFor(
@@ -139,6 +147,14 @@ test('serve: healthy on Slack and Discord, answers a Slack mention, exposes metr
     assert.match(metrics, /cir_model_tokens_total\{kind="prompt"\} [1-9]/);
     assert.match(metrics, /cir_sandbox_interpreters\{state="ready"\}/);
     assert.match(metrics, /cir_sessions_running 0/);
+    assert.match(metrics, /cir_queue_length 0/);
+    assert.match(metrics, /cir_sessions_started_total 1/);
+    assert.match(metrics, /cir_step_duration_seconds_count 1/);
+    assert.match(metrics, /cir_tool_calls_total\{tool="web_search"\} 1/);
+    assert.match(metrics, /cir_rate_limit_waits_total\{scope="slack"\} 1/);
+    assert.match(metrics, /cir_rate_limit_wait_seconds_total\{scope="slack"\} 1/);
+    assert.match(metrics, /cir_errors_total\{component="research"\} 0/);
+    assert.match(metrics, /cir_sandbox_network_isolated [01]/);
 
     s.bot.child.kill('SIGTERM');
     assert.equal(await s.bot.exit, 0, s.bot.output());
@@ -147,10 +163,15 @@ test('serve: healthy on Slack and Discord, answers a Slack mention, exposes metr
     for (const [name, value] of Object.entries(SECRETS)) assert.ok(!out.includes(value), `${name} appeared in the logs`);
     assert.ok(!out.includes('SECRETDISCORD'), 'no part of the Discord token in the logs');
     assert.match(out, /discord connected/);
-    // Every line this process logged about a session names the session.
-    const sessionLines = out.split('\n').filter((l) => /"msg":"(session |answered)/.test(l));
-    assert.ok(sessionLines.length >= 2, 'session lines logged');
-    for (const l of sessionLines) assert.match(l, /"sessionId":"[^"]+"/);
+    // Every line logged about the session, from the chat layer and the engine alike, names it.
+    const lines = out.split('\n');
+    const ids = new Set<string>();
+    for (const msg of SESSION_LINES) {
+      const found = lines.filter((l) => l.includes(`"msg":"${msg}"`));
+      assert.ok(found.length > 0, `a '${msg}' line was logged`);
+      for (const l of found) ids.add(/"sessionId":"([^"]+)"/.exec(l)?.[1] ?? `none in: ${l}`);
+    }
+    assert.equal(ids.size, 1, [...ids].join('\n'));
   } finally {
     await s.close();
   }

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ChatService } from '../../src/chat/service.ts';
+import { openSessionStore } from '../../src/chat/store.ts';
 import { parseConfig } from '../../src/config.ts';
 import { silentLogger } from '../../src/ops/log.ts';
 import { createSlackAdapter } from '../../src/platforms/slack/index.ts';
@@ -146,26 +147,69 @@ test('Slack\'s URL verification is answered; after stop() events get 503', async
   }
 });
 
-test('surface(ref) posts the final view of a session a previous process left interrupted', async () => {
-  const h = await startHarness({ engine: scriptedEngine(researchScript(1)) });
+test('a session a dead process left running: its thread is told, and Retry asks the question again once, for the asker only', async () => {
+  const threadTs = '1767000000.000100';
+  const ref = { platform: 'slack' as const, workspaceId: 'T00FAKE00AA', channelId: CHAN, threadId: threadTs };
+  // "The previous process": a session of the thread was running when it died.
+  const store = openSessionStore(':memory:');
+  store.createSession({
+    id: 'old-session',
+    ref,
+    userId: 'U00FAKEUSER1',
+    question: 'from before the restart',
+    status: 'running',
+    createdAt: Date.now() - 5000,
+    startedAt: Date.now() - 5000,
+    finishedAt: null,
+    answer: null,
+    citations: null,
+    error: null,
+    cancelledBy: null,
+    sourceEventId: 'msg:old',
+    steps: null,
+  });
+  store.appendEvent('old-session', 0, Date.now() - 4000, { type: 'code', step: 1, code: 'print(1)' });
+  const engine = scriptedEngine(researchScript(1));
+  const h = await startHarness({ engine, store });
   try {
-    const ref = { platform: 'slack' as const, workspaceId: 'T00FAKE00AA', channelId: CHAN, threadId: '1767000000.000100' };
-    const surface = h.adapter.surface!(ref);
-    await surface.render({
-      sessionId: 'old-session',
-      ref,
-      userId: 'U00FAKEUSER1',
-      question: 'from before the restart',
-      status: { state: 'interrupted' },
-      maxSteps: 8,
-      steps: [{ n: 1, code: 'print(1)', observation: '1', observationFull: '1', error: null, tools: [] }],
-      answer: null,
-      startedAt: Date.now() - 5000,
-      finishedAt: Date.now(),
-    });
-    const [msg] = h.fake.thread(CHAN, ref.threadId);
+    // What serve.ts does once the platforms are connected.
+    assert.equal(await h.chat.recoverInterrupted((v) => h.adapter.surface!(v.ref).render(v)), 1);
+    const [msg] = h.fake.thread(CHAN, threadTs);
     assert.match(JSON.stringify(msg.blocks), /Interrupted: the bot restarted/);
     assert.equal(h.fake.callsOf('chat.startStream').length, 0, 'no stream for a finished view');
+    const retry = (msg.blocks as { elements?: { action_id: string; value: string }[] }[])
+      .flatMap((b) => b.elements ?? [])
+      .find((e) => e.action_id === 'cir_retry');
+    assert.equal(retry?.value, 'old-session');
+    const press = (user: string) =>
+      h.post(
+        {
+          type: 'block_actions',
+          user: { id: user, team_id: 'T00FAKE00AA' },
+          team: { id: 'T00FAKE00AA' },
+          container: { type: 'message', message_ts: msg.ts, channel_id: CHAN, thread_ts: threadTs },
+          actions: [{ type: 'button', action_id: 'cir_retry', value: 'old-session', block_id: 'cir_controls' }],
+        },
+        { form: true },
+      );
+    const texts = () => h.fake.thread(CHAN, threadTs).map((m) => m.text);
+
+    // A bystander may not spend the asker's question.
+    assert.equal(await press('U00FAKEUSER2'), 200);
+    await h.fake.waitFor(() => texts().some((t) => t.includes('Only the person who asked can retry')), 15000, 'refusal');
+    assert.equal(engine.inputs.length, 0);
+
+    // The asker: the same question runs again in the same thread and is answered there.
+    assert.equal(await press('U00FAKEUSER1'), 200);
+    await h.fake.waitFor(() => h.fake.files.some((f) => f.completed), 15000, 'answer and trace');
+    await h.chat.idle();
+    assert.deepEqual(engine.inputs.map((i) => i.question), ['from before the restart']);
+    assert.ok(texts().some((t) => t.startsWith('Answer:')));
+
+    // Pressing it again (the old message still shows it) does not ask a second time.
+    await press('U00FAKEUSER1');
+    await h.fake.waitFor(() => texts().some((t) => t.includes('already been asked again')), 15000, 'second press refused');
+    assert.equal(engine.inputs.length, 1);
   } finally {
     await h.close();
   }

@@ -240,3 +240,38 @@ test('an oversized answer arrives as several messages in order, each within Slac
     await h.close();
   }
 });
+
+test('where a person stands: "Queued: 2 ahead of you", the quota with the time the next frees, capacity', async () => {
+  let open!: () => void;
+  const hold = new Promise<void>((r) => (open = r));
+  const script = researchScript(1);
+  const engine = scriptedEngine(async function* (input) {
+    await hold;
+    yield* script(input);
+  });
+  const h = await startHarness({ engine, limits: { maxConcurrent: 1, queueMax: 3, userQuota: 1 } });
+  const statusOf = (ts: string) => JSON.stringify(h.fake.thread(CHAN, ts)[0]?.blocks ?? []) + (h.fake.thread(CHAN, ts)[0]?.text ?? '');
+  try {
+    const ts = [newTs(), newTs(), newTs(), newTs(), newTs(), newTs()];
+    await h.post(mention('first', { ts: ts[0], user: 'U00FAKEUSER1' }));
+    await h.fake.waitFor(() => (console.log(JSON.stringify(h.chat.stats())), h.chat.stats().running === 1), 3000, 'first running');
+    for (let i = 1; i <= 3; i++) await h.post(mention(`waiting ${i}`, { ts: ts[i], user: `U00FAKEUSER${i + 1}` }));
+    await h.fake.waitFor(() => statusOf(ts[3]).includes('Queued: 2 ahead of you'), 15000, '2 ahead');
+    assert.match(statusOf(ts[1]), /Queued: you are next/);
+    assert.match(statusOf(ts[2]), /Queued: 1 ahead of you/);
+    // The queue is full: a fifth person is told the bot is at capacity.
+    await h.post(mention('one too many', { ts: ts[4], user: 'U00FAKEUSER9' }));
+    await h.fake.waitFor(() => statusOf(ts[4]).includes('at capacity'), 15000, 'capacity');
+    assert.match(statusOf(ts[4]), /The bot is at capacity; please try again in a few minutes\./);
+    // The first asker has used their one question.
+    await h.post(mention('again', { ts: ts[5], user: 'U00FAKEUSER1' }));
+    await h.fake.waitFor(() => statusOf(ts[5]).includes('frees at'), 15000, 'quota');
+    assert.match(statusOf(ts[5]), /You have used your 1 question this hour; the next one frees at \d\d:\d\d UTC\./);
+    open();
+    await h.fake.waitFor(() => traces(h) === 4, 15000, 'the four accepted answered');
+    await h.chat.idle();
+  } finally {
+    open();
+    await h.close();
+  }
+});

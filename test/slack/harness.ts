@@ -33,11 +33,13 @@ export interface HarnessOptions {
   streaming?: boolean;
   env?: Record<string, string>;
   limits?: Partial<ChatLimits>;
+  /** A store written by "a previous process" (closed with the harness); default a new in-memory one. */
+  store?: SessionStore;
 }
 
 export async function startHarness(o: HarnessOptions): Promise<Harness> {
   const fake = await startFakeSlack({ streaming: o.streaming ?? true });
-  const store = openSessionStore(':memory:');
+  const store = o.store ?? openSessionStore(':memory:');
   const env = parseConfig({
     SLACK_BOT_TOKEN: fake.botToken,
     SLACK_SIGNING_SECRET: SIGNING_SECRET,

@@ -202,3 +202,35 @@ test('model text cannot ping a channel or smuggle links: everything outside our 
   assert.match(all, /&lt;!channel&gt;/);
   assert.match(all, /<https:\/\/a\.example\/p%7C%3C!here%3E\|x>/);
 });
+
+test('nothing the model or a web page writes can ping: source titles, steps, streamed tasks, failures', () => {
+  const ping = '<!channel> <!here|here> <@U123> <#C123> <!subteam^S1>';
+  const evilStep = step(1, {
+    code: `print("${ping}")`,
+    observation: `${ping} @channel`,
+    tools: [{ name: 'web_search', arg: ping }],
+  });
+  const answer = renderAnswer(
+    view({
+      status: { state: 'done' },
+      finishedAt: 2_000,
+      answer: {
+        text: 'See [1].',
+        sources: [{ n: 1, url: 'https://a.example/p', title: `${ping} [x](https://evil.example) *bold*`, domain: 'a.example', status: 'read' }],
+      },
+    }),
+  );
+  const status = renderStatus(view({ steps: [evilStep] }), { streamingSteps: false });
+  const failed = renderStatus(view({ status: { state: 'failed', message: ping }, finishedAt: 2_000 }), { streamingSteps: false });
+  const mrkdwn = JSON.stringify([answer, status, failed]);
+  // Slack mrkdwn: a mention or a link needs a raw "<"; every one the model wrote is an entity.
+  assert.doesNotMatch(mrkdwn, /<[!@#]/);
+  assert.doesNotMatch(mrkdwn, /<https:\/\/evil/);
+  assert.match(mrkdwn, /&lt;!channel&gt;/);
+  // The only link in the sources is our own.
+  assert.deepEqual(JSON.stringify(answer).match(/<https?:[^>]*>/g), ['<https://a.example/p|[1]>', '<https://a.example/p|&lt;!channel&gt; &lt;!here¦here&gt; &lt;@U123&gt; &lt;#C123&gt; &lt;!subteam^S1&gt; [x](https://evil.example) *bold*>']);
+  // Streamed task fields are not entity-escaped (they may be shown as plain text): defused instead.
+  const task = JSON.stringify(taskForStep(evilStep));
+  assert.doesNotMatch(task, /<[!@#]|@channel/);
+  assert.match(task, /<\u200b!channel>/);
+});

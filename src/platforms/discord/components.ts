@@ -4,9 +4,12 @@ import { DISCORD_LIMITS } from './limits.ts';
 
 const PREFIX = 'cir';
 
-export type ButtonAction = { kind: 'stop'; sessionId: string } | { kind: 'feedback'; sessionId: string; value: 'up' | 'down' };
+export type ButtonAction =
+  | { kind: 'stop'; sessionId: string }
+  | { kind: 'retry'; sessionId: string }
+  | { kind: 'feedback'; sessionId: string; value: 'up' | 'down' };
 
-// Component and style numbers from the Discord API: action row 1, button 2; danger 4, secondary 2.
+// Component and style numbers from the Discord API: action row 1, button 2; primary 1, secondary 2, danger 4.
 const button = (customId: string, label: string, style: number, emoji?: string) => ({
   type: 2,
   style,
@@ -19,6 +22,11 @@ export type ActionRow = { type: 1; components: ReturnType<typeof button>[] };
 
 export function stopRow(sessionId: string): ActionRow {
   return { type: 1, components: [button(`${PREFIX}:stop:${sessionId}`, 'Stop', 4, '⏹️')] };
+}
+
+/** Under the status of a session a restart interrupted: asks its question again. */
+export function retryRow(sessionId: string): ActionRow {
+  return { type: 1, components: [button(`${PREFIX}:retry:${sessionId}`, 'Retry', 1, '🔁')] };
 }
 
 export function feedbackRow(sessionId: string): ActionRow {
@@ -36,6 +44,7 @@ export function parseCustomId(id: string): ButtonAction | null {
   const parts = id.split(':');
   if (parts[0] !== PREFIX) return null;
   if (parts[1] === 'stop' && parts[2]) return { kind: 'stop', sessionId: parts.slice(2).join(':') };
+  if (parts[1] === 'retry' && parts[2]) return { kind: 'retry', sessionId: parts.slice(2).join(':') };
   if (parts[1] === 'fb' && (parts[2] === 'up' || parts[2] === 'down') && parts[3])
     return { kind: 'feedback', value: parts[2], sessionId: parts.slice(3).join(':') };
   return null;

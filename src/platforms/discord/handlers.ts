@@ -21,7 +21,7 @@ import { RESEARCH_COMMAND } from './command.ts';
 import { discordCode, isAccessError, isThreadRefusal, missingPermissionsText, NEEDED, noThreadText, threadRefusalReason } from './errors.ts';
 import { DISCORD_ERRORS, DISCORD_LIMITS } from './limits.ts';
 import { helpText, starterText, threadName } from './render.ts';
-import { chatSurface, DiscordThreadSurface, type DiscordWriter } from './surface.ts';
+import { DiscordThreadSurface, type DiscordWriter } from './surface.ts';
 
 export interface HandlerContext {
   client: Client;
@@ -39,7 +39,8 @@ type Target = { where: Where; channelId: string; replyTo?: string; notice?: stri
 export function createHandlers(ctx: HandlerContext) {
   const { client, chat, writer, logger, rest } = ctx;
 
-  const newSurface = (channelId: string, replyTo?: string) => chatSurface(chat, writer, channelId, { replyTo, logger });
+  const newSurface = (channelId: string, replyTo?: string) => new DiscordThreadSurface({ writer, channelId, replyTo, logger });
+  const paceOptions = (channelId: string) => ({ minIntervalMs: ctx.editIntervalMs, pacingKey: `discord:${channelId}` });
 
   /** Opens the surface at `target`; a thread the bot cannot write in falls back to its channel. */
   async function prepare(target: Target, parentFallback: Target | null): Promise<DiscordThreadSurface | { missing: string[] }> {
@@ -60,16 +61,15 @@ export function createHandlers(ctx: HandlerContext) {
     }
   }
 
+  /** A refusal (quota, capacity, busy) replaces the "Starting…" message: the chat layer notifies it. */
   async function submit(req: ResearchRequest, surface: DiscordThreadSurface): Promise<void> {
-    let outcome;
     try {
-      outcome = await chat.submit(req, surface, { minIntervalMs: ctx.editIntervalMs, pacingKey: `discord:${surface.channelId}` });
+      await chat.submit(req, surface, paceOptions(surface.channelId));
     } catch (err) {
       // Never leave a "Starting…" message behind.
-      await surface.replaceStatus('⚠️ Something went wrong on my side; please try again.').catch(() => {});
+      await surface.notify('Something went wrong on my side; please try again.').catch(() => {});
       throw err;
     }
-    if (!outcome.accepted) await surface.replaceStatus(`⚠️ ${outcome.message}`);
   }
 
   /** Tells a user privately what is missing when the bot cannot post where they asked. */
@@ -236,6 +236,15 @@ export function createHandlers(ctx: HandlerContext) {
       }
       const ok = await chat.cancelSession(action.sessionId, i.user.id);
       await i.reply({ content: ok ? 'Stopping…' : 'That research is not running any more.', flags: MessageFlags.Ephemeral });
+      return;
+    }
+    if (action.kind === 'retry') {
+      // Acknowledged at once; what happens next (the new research, or why not) shows in the thread.
+      await i.deferUpdate();
+      const ref = chat.view(action.sessionId)?.ref;
+      const channelId = ref ? ref.threadId || ref.channelId : i.channelId;
+      const outcome = await chat.retry(action.sessionId, i.user.id, newSurface(channelId), paceOptions(channelId));
+      if (outcome.accepted) await i.editReply({ components: [] }).catch((err: unknown) => logger.debug({ err }, 'discord: retry button not removed'));
       return;
     }
     const ok = chat.recordFeedback(action.sessionId, i.user.id, action.value);

@@ -9,7 +9,7 @@ import type { Logger } from '../../ops/log.ts';
 import type { PlatformAdapter } from '../types.ts';
 import { createHandlers } from './handlers.ts';
 import { DISCORD_LIMITS } from './limits.ts';
-import { chatSurface, restWriter } from './surface.ts';
+import { DiscordThreadSurface, restWriter } from './surface.ts';
 
 export interface DiscordAdapterDeps {
   env: Pick<Env, 'DISCORD_TOKEN' | 'DISCORD_API_URL' | 'CIR_ALLOW_BOTS' | 'DISCORD_MESSAGE_CONTENT'>;
@@ -125,7 +125,7 @@ export function createDiscordAdapter(deps: DiscordAdapterDeps, options: DiscordA
     },
     surface(ref: ThreadRef): ThreadSurface {
       if (!rest) throw new Error('discord adapter is not started');
-      return chatSurface(chat, restWriter(rest), ref.threadId || ref.channelId, { logger: log });
+      return new DiscordThreadSurface({ writer: restWriter(rest), channelId: ref.threadId || ref.channelId, logger: log });
     },
     onRateLimit(listener: (waitMs: number) => void) {
       rateLimitListeners.push(listener);

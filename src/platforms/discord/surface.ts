@@ -1,13 +1,13 @@
 // One research thread's presence on Discord: a live status message edited in place (paced by the
 // chat layer per channel), frozen messages for finished steps that no longer fit, then the answer,
 // its sources and the trace file. Everything goes through the bot token (REST), never through the
-// interaction token, which dies after 15 minutes. Each render can be retried: the state below
+// interaction token, which dies after 15 minutes. The chat layer hands over refusals (notify) and the
+// trace file (attachTrace). Each render can be retried: the state below
 // records what was already delivered, so a retry continues where the failed one stopped.
 import { Routes, type REST } from 'discord.js';
-import type { ChatService } from '../../chat/service.ts';
 import type { ThreadSurface, ThreadView } from '../../chat/types.ts';
 import type { Logger } from '../../ops/log.ts';
-import { feedbackRow, stopRow, type ActionRow } from './components.ts';
+import { feedbackRow, retryRow, stopRow, type ActionRow } from './components.ts';
 import { DISCORD_ERRORS, DISCORD_LIMITS } from './limits.ts';
 import { discordCode, isAccessError, NEEDED } from './errors.ts';
 import { answerMessages, planLive } from './render.ts';
@@ -30,6 +30,7 @@ export interface DiscordWriter {
   edit(channelId: string, messageId: string, body: MessageBody): Promise<void>;
 }
 
+// Every message: no pings and no link previews, unless a call asks otherwise (the answer pings its asker).
 const NO_PINGS = { parse: [] as string[], replied_user: false };
 
 export function restWriter(rest: REST): DiscordWriter {
@@ -37,7 +38,7 @@ export function restWriter(rest: REST): DiscordWriter {
     async post(channelId, body, files) {
       const send = (b: MessageBody) =>
         rest.post(Routes.channelMessages(channelId), {
-          body: { allowed_mentions: NO_PINGS, ...b },
+          body: { allowed_mentions: NO_PINGS, flags: SUPPRESS_EMBEDS, ...b },
           ...(files?.length ? { files: files.map((f) => ({ name: f.name, data: f.data, contentType: 'text/markdown; charset=utf-8' })) } : {}),
         }) as Promise<{ id: string }>;
       try {
@@ -50,7 +51,7 @@ export function restWriter(rest: REST): DiscordWriter {
       }
     },
     async edit(channelId, messageId, body) {
-      await rest.patch(Routes.channelMessage(channelId, messageId), { body: { allowed_mentions: NO_PINGS, ...body } });
+      await rest.patch(Routes.channelMessage(channelId, messageId), { body: { allowed_mentions: NO_PINGS, flags: SUPPRESS_EMBEDS, ...body } });
     },
   };
 }
@@ -61,27 +62,7 @@ export interface SurfaceOptions {
   channelId: string;
   /** The first message replies to this one (answering in a channel without a thread). */
   replyTo?: string;
-  /** The complete trace of a finished session (from the chat layer), with its file name. */
-  trace?: (sessionId: string) => { filename: string; content: string } | null;
   logger?: Logger;
-}
-
-/** A surface whose final render attaches the chat layer's trace of the session. */
-export function chatSurface(
-  chat: Pick<ChatService, 'trace' | 'traceFilename'>,
-  writer: DiscordWriter,
-  channelId: string,
-  o: { replyTo?: string; logger?: Logger } = {},
-): DiscordThreadSurface {
-  return new DiscordThreadSurface({
-    writer,
-    channelId,
-    ...o,
-    trace: (sid) => {
-      const content = chat.trace(sid);
-      return content ? { filename: chat.traceFilename(sid), content } : null;
-    },
-  });
 }
 
 const FINAL = new Set(['done', 'failed', 'cancelled', 'interrupted']);
@@ -91,10 +72,12 @@ export class DiscordThreadSurface implements ThreadSurface {
   readonly #o: SurfaceOptions;
   #statusId: string | null = null;
   #live: string | null = null;
-  #liveHasStop = false;
+  /** The buttons under the live message, as JSON (Stop while running, Retry once interrupted). */
+  #liveButtons = '';
+  /** Still the "Starting…" message of open(): a refusal replaces it rather than following it. */
+  #opening = false;
   #frozen = 0;
   #answerPosted = 0;
-  #traceDone = false;
   #finished = false;
   #replyUsed = false;
   #lock: Promise<unknown> = Promise.resolve();
@@ -110,16 +93,7 @@ export class DiscordThreadSurface implements ThreadSurface {
       if (this.#statusId) return;
       this.#statusId = (await this.#post({ content: text })).id;
       this.#live = text;
-    });
-  }
-
-  /** Turns the status message into a final notice (a request the chat layer turned away). */
-  replaceStatus(text: string): Promise<void> {
-    return this.#serial(async () => {
-      const content = text.slice(0, DISCORD_LIMITS.messageChars);
-      if (this.#statusId) await this.#o.writer.edit(this.channelId, this.#statusId, { content, components: [] });
-      else await this.#post({ content });
-      this.#finished = true;
+      this.#opening = true;
     });
   }
 
@@ -127,14 +101,30 @@ export class DiscordThreadSurface implements ThreadSurface {
     return this.#serial(() => this.#render(view));
   }
 
+  /** A warning in the thread: a refusal from the chat layer, or why the bot answers elsewhere. */
   notify(text: string): Promise<void> {
     return this.#serial(async () => {
-      await this.#post({ content: text.slice(0, DISCORD_LIMITS.messageChars) });
+      const content = `⚠️ ${text}`.slice(0, DISCORD_LIMITS.messageChars);
+      if (!this.#opening || !this.#statusId) return void (await this.#post({ content }));
+      // A refusal right after open(): the "Starting…" message becomes the refusal.
+      await this.#o.writer.edit(this.channelId, this.#statusId, { content, components: [] });
+      this.#opening = false;
+      this.#statusId = null;
+      this.#live = null;
     });
   }
 
   attachTrace(filename: string, content: string): Promise<void> {
-    return this.#serial(() => this.#attach(filename, content));
+    return this.#serial(async () => {
+      try {
+        await this.#attach(filename, content);
+      } catch (err) {
+        // Without Attach Files the answer still stands; say why the file is missing.
+        if (!isAccessError(err)) throw err;
+        this.#o.logger?.warn({ err, channelId: this.channelId }, 'discord: cannot attach the trace');
+        await this.#post({ content: `(I couldn't attach the full trace here: missing the **${NEEDED.attach}** permission.)` });
+      }
+    });
   }
 
   #serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -165,6 +155,7 @@ export class DiscordThreadSurface implements ThreadSurface {
 
   async #render(view: ThreadView): Promise<void> {
     if (this.#finished) return;
+    this.#opening = false;
     const final = FINAL.has(view.status.state);
     const plan = planLive(view, this.#frozen);
 
@@ -177,12 +168,13 @@ export class DiscordThreadSurface implements ThreadSurface {
       this.#frozen += chunk.steps;
     }
 
-    const withStop = !final;
-    const body: MessageBody = { content: plan.live, components: withStop ? [stopRow(view.sessionId)] : [] };
-    if (!this.#statusId || this.#live !== plan.live || this.#liveHasStop !== withStop)
+    const components = !final ? [stopRow(view.sessionId)] : view.status.state === 'interrupted' ? [retryRow(view.sessionId)] : [];
+    const buttons = JSON.stringify(components);
+    const body: MessageBody = { content: plan.live, components };
+    if (!this.#statusId || this.#live !== plan.live || this.#liveButtons !== buttons)
       this.#statusId = await this.#editOrPost(this.#statusId, body);
     this.#live = plan.live;
-    this.#liveHasStop = withStop;
+    this.#liveButtons = buttons;
     if (!final) return;
 
     const parts = answerMessages(view);
@@ -196,18 +188,6 @@ export class DiscordThreadSurface implements ThreadSurface {
         components: i === parts.length - 1 ? [feedbackRow(view.sessionId)] : [],
       });
     }
-    if (!this.#traceDone && (view.status.state === 'done' || view.status.state === 'failed')) {
-      const trace = this.#o.trace?.(view.sessionId);
-      try {
-        if (trace) await this.#attach(trace.filename, trace.content);
-      } catch (err) {
-        // Without Attach Files the answer still stands; say why the file is missing.
-        if (!isAccessError(err)) throw err;
-        this.#o.logger?.warn({ err, channelId: this.channelId }, 'discord: cannot attach the trace');
-        await this.#post({ content: `(I couldn't attach the full trace here: missing the **${NEEDED.attach}** permission.)` });
-      }
-      this.#traceDone = true;
-    }
     this.#finished = true;
   }
 
@@ -220,6 +200,5 @@ export class DiscordThreadSurface implements ThreadSurface {
       { content: '📄 Full trace: every step, complete observations and sources.', attachments: [{ id: 0, filename: name }] },
       [{ name, data }],
     );
-    this.#traceDone = true;
   }
 }

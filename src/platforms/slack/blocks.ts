@@ -1,8 +1,9 @@
 // Block Kit rendering of a research thread: pure functions from ThreadView to Slack messages.
 // Every output is budgeted against SLACK_LIMITS (section text, blocks per message, text per message).
+import { statusLine as sharedStatusLine } from '../../chat/messages.ts';
 import type { SourceView, StepView, ThreadStatus, ThreadView } from '../../chat/types.ts';
 import { SAFETY_MARGIN, SLACK_LIMITS } from './limits.ts';
-import { escapeMrkdwn, link, markdownToMrkdwn, splitMrkdwn, truncate, truncateStart } from './mrkdwn.ts';
+import { defuseMentions, escapeMrkdwn, link, markdownToMrkdwn, splitMrkdwn, truncate, truncateStart } from './mrkdwn.ts';
 
 /** A Block Kit block as plain data (the Web API client takes these as they are). */
 export type Block = { type: string; [key: string]: unknown };
@@ -24,6 +25,7 @@ export interface TaskUpdate {
 }
 
 export const ACTION_STOP = 'cir_stop';
+export const ACTION_RETRY = 'cir_retry';
 export const ACTION_FEEDBACK_UP = 'cir_feedback_up';
 export const ACTION_FEEDBACK_DOWN = 'cir_feedback_down';
 
@@ -50,9 +52,8 @@ export function statusLine(view: ThreadView, now: number = Date.now()): string {
   const took = formatDuration((view.finishedAt ?? now) - view.startedAt);
   switch (s.state) {
     case 'queued':
-      return s.ahead > 0
-        ? `:hourglass_flowing_sand: Queued: ${s.ahead} ${s.ahead === 1 ? 'question' : 'questions'} ahead of yours`
-        : ':hourglass_flowing_sand: Starting…';
+      // The wording both platforms share ("Queued: 2 ahead of you").
+      return `:hourglass_flowing_sand: ${sharedStatusLine(s)}`;
     case 'researching':
       return `:mag: Researching: step ${Math.max(s.step, 1)} of at most ${s.maxSteps} · ${took}`;
     case 'writing':
@@ -66,7 +67,7 @@ export function statusLine(view: ThreadView, now: number = Date.now()): string {
     case 'cancelled':
       return `:black_square_for_stop: Stopped${s.by ? ` by <@${s.by}>` : ''} after ${view.steps.length} ${plural(view.steps.length, 'step')}`;
     case 'interrupted':
-      return ':warning: Interrupted: the bot restarted before this research finished. Ask again to retry.';
+      return ':warning: Interrupted: the bot restarted before this research finished. Press *Retry* to ask again.';
   }
 }
 
@@ -135,7 +136,7 @@ export interface StatusOptions {
 
 /**
  * The status message of a thread: where the research stands, the latest steps (when not streamed
- * natively) and a Stop button while it runs. Older steps are summarised to stay within limits.
+ * natively), a Stop button while it runs and a Retry button once a restart interrupted it. Older steps are summarised to stay within limits.
  */
 export function renderStatus(view: ThreadView, opts: StatusOptions): SlackMessage {
   const finished = isFinished(view.status);
@@ -144,6 +145,8 @@ export function renderStatus(view: ThreadView, opts: StatusOptions): SlackMessag
   const tail: Block[] = [];
   if (!finished) {
     tail.push({ type: 'actions', block_id: 'cir_controls', elements: [button('Stop', ACTION_STOP, view.sessionId, 'danger')] });
+  } else if (view.status.state === 'interrupted') {
+    tail.push({ type: 'actions', block_id: 'cir_controls', elements: [button('Retry', ACTION_RETRY, view.sessionId, 'primary')] });
   }
   if (!opts.streamingSteps && view.steps.length > 0) {
     if (finished) blocks.push(...compactSteps(view.steps));
@@ -180,7 +183,7 @@ function stripForFallback(mrkdwn: string): string {
   return truncate(mrkdwn.replace(/:[a-z_]+: /g, '').replace(/[*_`]/g, ''), 300);
 }
 
-/** Streamed task for one code step. */
+/** Streamed task for one code step. Its fields carry model text unescaped: mentions are defused. */
 export function taskForStep(step: StepView, finalStatus?: ThreadStatus['state']): TaskUpdate {
   const status: TaskUpdate['status'] = step.error
     ? 'error'
@@ -192,12 +195,12 @@ export function taskForStep(step: StepView, finalStatus?: ThreadStatus['state'])
   const task: TaskUpdate = {
     type: 'task_update',
     id: `step-${step.n}`,
-    title: truncate(`Step ${step.n}: ${stepSummary(step)}`, SLACK_LIMITS.taskTitle),
+    title: truncate(defuseMentions(`Step ${step.n}: ${stepSummary(step)}`), SLACK_LIMITS.taskTitle),
     status,
-    details: truncate(step.code.trim(), SLACK_LIMITS.taskDetails),
+    details: truncate(defuseMentions(step.code.trim()), SLACK_LIMITS.taskDetails),
   };
   const out = step.error ?? step.observation;
-  if (out) task.output = truncateStart(out.trim(), SLACK_LIMITS.taskDetails);
+  if (out) task.output = truncateStart(defuseMentions(out.trim()), SLACK_LIMITS.taskDetails);
   return task;
 }
 

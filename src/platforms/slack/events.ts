@@ -131,10 +131,11 @@ export interface SlackActionBody {
 
 export type ActionIntent =
   | { kind: 'stop'; sessionId: string; ref: ThreadRef | null; userId: string }
+  | { kind: 'retry'; sessionId: string; userId: string }
   | { kind: 'feedback'; sessionId: string; value: 'up' | 'down'; userId: string; channelId: string | null; threadTs: string | null }
   | { kind: 'ignore'; reason: string };
 
-export function parseAction(body: SlackActionBody, actionIds: { stop: string; up: string; down: string }): ActionIntent {
+export function parseAction(body: SlackActionBody, actionIds: { stop: string; retry: string; up: string; down: string }): ActionIntent {
   const action = body.actions?.[0];
   const userId = body.user?.id;
   if (body.type !== 'block_actions' || !action || !userId) return { kind: 'ignore', reason: 'not a block action' };
@@ -147,6 +148,10 @@ export function parseAction(body: SlackActionBody, actionIds: { stop: string; up
         ? { platform: 'slack', workspaceId: body.team?.id ?? body.user?.team_id ?? '', channelId, threadId: threadTs }
         : null;
     return { kind: 'stop', sessionId, ref, userId };
+  }
+  if (action.action_id === actionIds.retry) {
+    if (!sessionId) return { kind: 'ignore', reason: 'retry without a session' };
+    return { kind: 'retry', sessionId, userId };
   }
   if (action.action_id === actionIds.up || action.action_id === actionIds.down) {
     if (!sessionId) return { kind: 'ignore', reason: 'feedback without a session' };

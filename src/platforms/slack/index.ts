@@ -9,7 +9,7 @@ import type { ThreadRef } from '../../chat/types.ts';
 import type { Env } from '../../config.ts';
 import type { Logger } from '../../ops/log.ts';
 import type { HttpRoute, PlatformAdapter } from '../types.ts';
-import { ACTION_FEEDBACK_DOWN, ACTION_FEEDBACK_UP, ACTION_STOP } from './blocks.ts';
+import { ACTION_FEEDBACK_DOWN, ACTION_FEEDBACK_UP, ACTION_RETRY, ACTION_STOP } from './blocks.ts';
 import { slackErrorCode } from './errors.ts';
 import { type SlackActionBody, type SlackEventBody, helpText, parseAction, parseMessageEvent } from './events.ts';
 import { SLACK_RATES } from './limits.ts';
@@ -74,16 +74,21 @@ export function createSlackAdapter(deps: SlackAdapterDeps): PlatformAdapter {
     botUserId: () => botUserId,
     streamingByWorkspace: new Map(),
     streamingEnabled: deps.options?.streaming ?? true,
-    trace: (sessionId) => {
-      const content = chat.trace(sessionId);
-      return content === null ? null : { filename: chat.traceFilename(sessionId), content };
-    },
   };
   const submitOptions = (workspaceId: string): SubmitOptions => ({
     minIntervalMs: deps.options?.renderIntervalMs ?? Math.ceil(60_000 / SLACK_RATES.chatUpdatePerMinute),
     // chat.update's limit is per workspace: every thread of a workspace shares one pace.
     pacingKey: `slack:${workspaceId}`,
   });
+
+  const researchSurface = (ref: ThreadRef, userId: string, dm = ref.channelId.startsWith('D')) =>
+    new SlackThreadSurface(surfaceCtx, {
+      ref,
+      userId,
+      dm,
+      // No one could see the research: do not spend the model on it.
+      onUnreachable: (sessionId) => void chat.cancelSession(sessionId, botUserId),
+    });
 
   const postInThread = async (ref: ThreadRef, text: string) => {
     try {
@@ -120,30 +125,22 @@ export function createSlackAdapter(deps: SlackAdapterDeps): PlatformAdapter {
         if (!stopped) await postInThread(intent.ref, 'Nothing is running in this thread.');
         return;
       }
-      case 'research': {
-        const surface = new SlackThreadSurface(surfaceCtx, {
-          ref: intent.ref,
-          userId: intent.userId,
-          dm: intent.dm,
-          // No one could see the research: do not spend the model on it.
-          onUnreachable: (sessionId) => void chat.cancelSession(sessionId, botUserId),
-        });
-        const outcome = await chat.submit(
+      case 'research':
+        // A refusal (quota, capacity, busy) is posted in the thread by the chat layer.
+        await chat.submit(
           { ...intent.ref, userId: intent.userId, question: intent.question, sourceEventId: intent.dedupeKey },
-          surface,
+          researchSurface(intent.ref, intent.userId, intent.dm),
           submitOptions(intent.ref.workspaceId),
         );
-        if (!outcome.accepted && outcome.reason !== 'duplicate') await surface.notify(outcome.message);
         return;
-      }
     }
   };
 
   app.event('app_mention', async ({ body }) => onMessage(body as unknown as SlackEventBody));
   app.event('message', async ({ body }) => onMessage(body as unknown as SlackEventBody));
 
-  const actionIds = { stop: ACTION_STOP, up: ACTION_FEEDBACK_UP, down: ACTION_FEEDBACK_DOWN };
-  app.action(new RegExp(`^(${ACTION_STOP}|${ACTION_FEEDBACK_UP}|${ACTION_FEEDBACK_DOWN})$`), async ({ ack, body }) => {
+  const actionIds = { stop: ACTION_STOP, retry: ACTION_RETRY, up: ACTION_FEEDBACK_UP, down: ACTION_FEEDBACK_DOWN };
+  app.action(new RegExp(`^(${Object.values(actionIds).join('|')})$`), async ({ ack, body }) => {
     await ack();
     const intent = parseAction(body as unknown as SlackActionBody, actionIds);
     if (intent.kind === 'stop') {
@@ -151,6 +148,12 @@ export function createSlackAdapter(deps: SlackAdapterDeps): PlatformAdapter {
         (intent.sessionId && (await chat.cancelSession(intent.sessionId, intent.userId))) ||
         (intent.ref !== null && (await chat.cancel(intent.ref, intent.userId)));
       logger.info({ sessionId: intent.sessionId, by: intent.userId, stopped }, 'slack: stop pressed');
+    } else if (intent.kind === 'retry') {
+      const ref = chat.view(intent.sessionId)?.ref;
+      if (!ref) return void logger.info({ sessionId: intent.sessionId }, 'slack: retry of an unknown session');
+      // The new research (or why it cannot start) shows in the same thread.
+      const outcome = await chat.retry(intent.sessionId, intent.userId, researchSurface(ref, intent.userId), submitOptions(ref.workspaceId));
+      logger.info({ sessionId: intent.sessionId, by: intent.userId, accepted: outcome.accepted }, 'slack: retry pressed');
     } else if (intent.kind === 'feedback') {
       const stored = chat.recordFeedback(intent.sessionId, intent.userId, intent.value);
       if (stored && intent.channelId) {

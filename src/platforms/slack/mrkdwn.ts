@@ -6,6 +6,15 @@ export function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+/**
+ * For text we cannot entity-escape because Slack may show it as plain text (streamed task fields):
+ * a zero-width space breaks `<!channel>`, `<@U…>`, `<#C…>` and `@here`-style words without
+ * changing what a person reads.
+ */
+export function defuseMentions(text: string): string {
+  return text.replace(/<([!@#])/g, '<\u200b$1').replace(/@(channel|here|everyone)\b/gi, '@\u200b$1');
+}
+
 /** A link `<url|label>`; `|` and `>` cannot appear inside either part. */
 export function link(url: string, label: string): string {
   const safeUrl = url.replace(/[<>|\s]/g, (c) => encodeURIComponent(c));

@@ -1,7 +1,7 @@
 // One research thread on Slack: the ThreadSurface the chat layer renders into. A status message
 // (state + Stop button) is posted once and edited; code steps stream natively as task_update
 // chunks where the workspace supports it, otherwise they live in the status message; the answer
-// follows as new message(s); the trace is uploaded as a file.
+// follows as new message(s); the trace is uploaded as a file when the chat layer hands it over.
 import type { WebClient } from '@slack/web-api';
 import type { ChatStreamer } from '@slack/web-api';
 import type { ThreadRef, ThreadSurface, ThreadView } from '../../chat/types.ts';
@@ -20,8 +20,6 @@ export interface SlackSurfaceContext {
   streamingByWorkspace: Map<string, boolean>;
   /** Off: never try native streaming (e.g. for tests of the fallback). */
   streamingEnabled: boolean;
-  /** The complete trace of a session, uploaded as a file when the research ends. */
-  trace?: (sessionId: string) => { filename: string; content: string } | null;
 }
 
 export interface SurfaceTarget {
@@ -55,7 +53,6 @@ export class SlackThreadSurface implements ThreadSurface {
   #version = 0;
   /** The thread cannot be posted to (reported to the person): later renders are skipped. */
   #dead = false;
-  #traceAttached = false;
   /** Who asked (from the target, else from the first view): problem reports go to them. */
   #askedBy: string;
 
@@ -88,22 +85,18 @@ export class SlackThreadSurface implements ThreadSurface {
   }
 
   attachTrace(filename: string, content: string): Promise<void> {
-    return this.#serial(() => this.#attach(filename, content));
-  }
-
-  /** Uploads the trace once per thread surface (the final render and the chat layer may both ask). */
-  async #attach(filename: string, content: string): Promise<void> {
-    if (this.#traceAttached) return;
-    await this.#guard('files.uploadV2', () =>
-      this.#ctx.client.filesUploadV2({
-        channel_id: this.#t.ref.channelId,
-        thread_ts: this.#t.ref.threadId,
-        filename,
-        title: filename,
-        content,
-      }),
-    );
-    this.#traceAttached = true;
+    return this.#serial(async () => {
+      if (this.#dead) return;
+      await this.#guard('files.uploadV2', () =>
+        this.#ctx.client.filesUploadV2({
+          channel_id: this.#t.ref.channelId,
+          thread_ts: this.#t.ref.threadId,
+          filename,
+          title: filename,
+          content,
+        }),
+      );
+    });
   }
 
   #serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -152,10 +145,6 @@ export class SlackThreadSurface implements ThreadSurface {
         const ts = await this.#post(parts[this.#answerSent], 'answer');
         if (!ts) break;
         this.#answerSent++;
-      }
-      if (view.steps.length > 0 && !this.#traceAttached && this.#ctx.trace) {
-        const trace = this.#ctx.trace(view.sessionId);
-        if (trace) await this.#attach(trace.filename, trace.content);
       }
       if (this.#t.dm && this.#dmStatus) {
         this.#dmStatus = false;

@@ -17,6 +17,15 @@ export interface HumanOptions {
   observationLines?: number;
 }
 
+// Terminal control sequences (CSI, OSC such as clipboard writes or titles, other escapes), C0/C1
+// controls except newline and tab, and carriage returns that would overwrite lines.
+const CONTROL = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?|[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+
+/** Text from the web and the model may carry escape sequences: it is shown, never obeyed. */
+export function plain(s: string): string {
+  return s.replace(CONTROL, '');
+}
+
 export function humanRenderer(out: Out, opts: HumanOptions): (e: ResearchEvent) => void {
   const c = (code: string) => (s: string) => (opts.color ? `\x1b[${code}m${s}\x1b[0m` : s);
   const dim = c('2');
@@ -34,7 +43,8 @@ export function humanRenderer(out: Out, opts: HumanOptions): (e: ResearchEvent) 
     atLineStart = true;
   };
 
-  return (e) => {
+  return (raw) => {
+    const e = cleanEvent(raw);
     switch (e.type) {
       case 'started':
         maxSteps = e.maxSteps;
@@ -88,4 +98,9 @@ export function humanRenderer(out: Out, opts: HumanOptions): (e: ResearchEvent) 
         break;
     }
   };
+}
+
+/** The event with every text field made plain (the renderer's own colours are added afterwards). */
+function cleanEvent(e: ResearchEvent): ResearchEvent {
+  return JSON.parse(JSON.stringify(e), (_key, value: unknown) => (typeof value === 'string' ? plain(value) : value)) as ResearchEvent;
 }

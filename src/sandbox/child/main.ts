@@ -3,6 +3,7 @@
 // host IPC <-> the Python worker thread, plus the doorbell and interrupt flags they share.
 import { Worker, MessageChannel } from 'node:worker_threads';
 import type { ChildInit, ChildToHost, HostToChild, WorkerToController } from '../protocol.ts';
+import { MAX_ARG_CHARS, MAX_TEXT_CHARS } from './limits.ts';
 
 const init = JSON.parse(process.argv[2] ?? '{}') as ChildInit;
 const send = (m: ChildToHost) => process.send?.(m);
@@ -34,7 +35,9 @@ worker.on('message', (m: WorkerToController) => {
     process.send?.({ t: 'snapshot', bytes: m.bytes } satisfies ChildToHost, undefined, {}, () => process.exit(0));
     return;
   }
-  send(m as ChildToHost);
+  // Python can rewrite the prelude that bounds output: the bound that holds is this thread's.
+  if (m.t === 'result') send({ ...m, output: clip(m.output), error: m.error === null ? null : clip(m.error) });
+  else send(m as ChildToHost);
   if (m.t === 'fatal') die();
 });
 worker.on('error', (e) => {
@@ -48,8 +51,16 @@ worker.on('exit', (code) => {
 });
 
 calls.port1.on('message', (m: { id: number; kind: string; a: unknown; b: unknown }) => {
-  if (m.kind !== 'search' && m.kind !== 'visit') return;
-  send({ t: 'call', id: Number(m.id), kind: m.kind, a: String(m.a), b: Number(m.b) || 0 });
+  const id = Number(m.id);
+  const refuse = (why: string) => {
+    calls.port1.postMessage({ id, ok: false, value: why });
+    ring();
+  };
+  if (m.kind !== 'search' && m.kind !== 'visit') return refuse('unknown host function');
+  const a = String(m.a);
+  // A huge argument must not reach the bot's process (nor a search provider).
+  if (a.length > MAX_ARG_CHARS) return refuse(`argument too long (${a.length} characters; the limit is ${MAX_ARG_CHARS})`);
+  send({ t: 'call', id, kind: m.kind, a, b: Number(m.b) || 0 });
 });
 
 process.on('message', (m: HostToChild) => {
@@ -58,6 +69,7 @@ process.on('message', (m: HostToChild) => {
       running = m.runId;
       Atomics.store(interrupt, 0, 0); // whatever was left from an earlier block
       worker.postMessage({ t: 'run', runId: m.runId, code: m.code });
+      ring(); // the worker waits on the doorbell, not on its event loop
       break;
     case 'reply':
       calls.port1.postMessage({ id: m.id, ok: m.ok, value: m.value });
@@ -77,6 +89,11 @@ process.on('message', (m: HostToChild) => {
 
 // The host went away: nothing may outlive it.
 process.on('disconnect', () => process.exit(0));
+
+function clip(text: unknown): string {
+  const s = String(text);
+  return s.length > MAX_TEXT_CHARS ? `${s.slice(0, MAX_TEXT_CHARS)}\n[... output cut at the sandbox boundary]` : s;
+}
 
 function die(): void {
   setTimeout(() => process.exit(1), 50);

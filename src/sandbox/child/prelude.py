@@ -185,8 +185,13 @@ def _user_frames(tb):
     return frames
 
 
+ERROR_LIMIT = 4000  # characters of the exception's own text (a 10 MB message stays short)
+
+
 def _format_error(exc):
     lines = ''.join(_traceback.format_exception_only(type(exc), exc))
+    if len(lines) > ERROR_LIMIT:
+        lines = lines[:ERROR_LIMIT] + f'... [{len(lines) - ERROR_LIMIT} more characters]\n'
     frames = _user_frames(exc.__traceback__)
     if not frames:
         return lines

@@ -2,6 +2,7 @@
 // runs blocks, and turns Python's synchronous tool calls into messages to the controller thread,
 // waiting for the reply with Atomics.wait (the doorbell) and receiveMessageOnPort.
 // Runs inside the sandbox process; imports only Node built-ins and pyodide.
+import './seal.ts'; // first: no network for anything loaded after it
 import { constants as fsConstants, readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
@@ -123,8 +124,7 @@ async function main(): Promise<void> {
   const cir = py.pyimport('_cir') as unknown as { run_block: (code: string) => string };
   const runBlock = cir.run_block;
 
-  port.on('message', (msg: ControllerToWorker) => {
-    if (msg.t !== 'run') return;
+  const runOne = (msg: ControllerToWorker): boolean => {
     // (the controller cleared the interrupt flag when it passed this run on: an interrupt that
     // came before the block started must still stop it)
     let result: WorkerToController;
@@ -135,16 +135,35 @@ async function main(): Promise<void> {
       // The harness itself failed (an interrupt that landed outside the user's code, or a
       // fatal error of the runtime). A fatal error leaves pyodide unusable: give the process up.
       const message = e instanceof Error ? e.message : String(e);
-      if (/KeyboardInterrupt/.test(message)) {
-        result = { t: 'result', runId: msg.runId, output: '', error: null, kind: 'interrupt' };
-      } else {
+      if (!/KeyboardInterrupt/.test(message)) {
         post({ t: 'fatal', message: message.slice(0, 2000) });
-        return;
+        return false;
       }
+      result = { t: 'result', runId: msg.runId, output: '', error: null, kind: 'interrupt' };
     }
     post(result);
-  });
+    return true;
+  };
   post({ t: 'ready', fromSnapshot, loadMs });
+  serve(runOne);
+}
+
+/**
+ * Waits for blocks without ever returning to this thread's event loop. Python can schedule work
+ * on it (asyncio call_soon/call_later, callbacks on pyodide futures); were the loop to turn
+ * between blocks, that code would run outside any block, unseen by the deadline. So it never turns.
+ */
+function serve(runOne: (msg: ControllerToWorker) => boolean): void {
+  for (;;) {
+    const seen = Atomics.load(bell, 0);
+    const m = receiveMessageOnPort(port as unknown as MessagePort);
+    if (!m) {
+      Atomics.wait(bell, 0, seen);
+      continue;
+    }
+    const msg = m.message as ControllerToWorker;
+    if (msg?.t === 'run' && !runOne(msg)) return;
+  }
 }
 
 main().catch((e: unknown) => {

@@ -117,9 +117,14 @@ export class HttpFetcher {
   }
 }
 
+/** Longer URLs are refused up front: servers reject them anyway (414/431), and a model-built URL
+ *  of megabytes is a mistake or an attack, not a page. */
+export const MAX_URL_CHARS = 8192;
+
 export function parseHttpUrl(raw: string): URL {
   let u: URL;
   let text = String(raw ?? '').trim();
+  if (text.length > MAX_URL_CHARS) throw new ToolError('bad_url', `the URL is too long (${text.length} characters; the limit is ${MAX_URL_CHARS})`);
   // Models often drop the scheme ("example.com/page"): read it as https. (A colon and a digit is a port.)
   if (!/^[a-z][a-z0-9+.-]*:(?!\d)/i.test(text) && /^[\w-]+(\.[\w-]+)*\.[a-z]{2,}(?=[/:?#]|$)/i.test(text)) text = `https://${text}`;
   try {

@@ -1,0 +1,119 @@
+// What the session store remembers about threads, as the chat service exposes it: follow-up
+// history, platform event dedupe, feedback, traces, views rebuilt after the fact, and the threads a
+// dead process left interrupted. The scheduler (scheduler.ts) builds on this with live sessions.
+import type { Turn } from '../engine/events.ts';
+import { silentLogger, type Logger } from '../ops/log.ts';
+import { refOf } from './admission.ts';
+import type { ChatServiceDeps } from './service.ts';
+import type { SessionRecord, SessionStore } from './store.ts';
+import { renderTrace, replayView, turnOf } from './trace.ts';
+import type { Platform, ThreadRef, ThreadView } from './types.ts';
+
+export class ChatRecords {
+  protected readonly deps: ChatServiceDeps;
+  protected readonly store: SessionStore;
+  protected readonly log: Logger;
+  protected readonly now: () => number;
+  protected readonly maxSteps: number;
+  protected readonly obsChars: number;
+  #seenCalls = 0;
+  #orphans: SessionRecord[];
+  #pruneTimer: NodeJS.Timeout | undefined;
+
+  constructor(deps: ChatServiceDeps) {
+    this.deps = deps;
+    this.store = deps.store;
+    this.log = deps.logger ?? silentLogger;
+    this.now = deps.now ?? Date.now;
+    this.maxSteps = deps.maxSteps ?? 32;
+    this.obsChars = deps.observationChars ?? 600;
+    // Marked now, before any request of this process exists, so a live session is never taken
+    // for a dead one; the threads are told later, once the platforms are connected.
+    this.#orphans = this.store.markInterrupted(this.now());
+    if (deps.limits.traceRetentionMs > 0) {
+      this.#pruneTraces();
+      this.#pruneTimer = setInterval(() => this.#pruneTraces(), 3600_000).unref();
+    }
+  }
+
+  #pruneTraces(): void {
+    this.persist('prune traces', () => {
+      const n = this.store.pruneTraces(this.now() - this.deps.limits.traceRetentionMs);
+      if (n) this.log.info({ events: n }, 'old traces deleted');
+    });
+  }
+
+  protected stopTimers(): void {
+    clearInterval(this.#pruneTimer);
+  }
+
+  /** Store writes must not take a session down (a full disk loses the record, not the answer). */
+  protected persist(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.log.error({ err, what }, 'session store write failed');
+    }
+  }
+
+  history(ref: ThreadRef): Turn[] {
+    const turns = this.store
+      .threadSessions(refOf(ref))
+      .map(turnOf)
+      .filter((t): t is Turn => t !== null);
+    return turns.slice(-(this.deps.maxHistoryTurns ?? 6));
+  }
+
+  markEventSeen(platform: Platform, eventId: string): boolean {
+    const now = this.now();
+    if (++this.#seenCalls % 500 === 1)
+      this.persist('prune', () => this.store.pruneSeenEvents(now - (this.deps.seenEventTtlMs ?? 86_400_000)));
+    try {
+      return this.store.markEventSeen(platform, eventId, now);
+    } catch (err) {
+      // Never drop the only delivery because the store failed.
+      this.log.error({ err }, 'dedupe store failed; treating event as new');
+      return true;
+    }
+  }
+
+  recordFeedback(sessionId: string, userId: string, value: 'up' | 'down'): boolean {
+    if (value !== 'up' && value !== 'down') return false;
+    if (!this.store.getSession(sessionId)) return false;
+    this.store.recordFeedback(sessionId, userId, value, this.now());
+    return true;
+  }
+
+  trace(sessionId: string): string | null {
+    const rec = this.store.getSession(sessionId);
+    if (!rec) return null;
+    return renderTrace(rec, this.store.events(sessionId));
+  }
+
+  traceFilename(sessionId: string): string {
+    return `cir-trace-${sessionId.replace(/[^A-Za-z0-9-]/g, '').slice(0, 64)}.md`;
+  }
+
+  /** A session's view rebuilt from the store. */
+  protected storedView(rec: SessionRecord): ThreadView {
+    return replayView(rec, this.store.events(rec.id), this.maxSteps, { observationChars: this.obsChars });
+  }
+
+  view(sessionId: string): ThreadView | null {
+    const rec = this.store.getSession(sessionId);
+    return rec ? this.storedView(rec) : null;
+  }
+
+  async recoverInterrupted(notify: (view: ThreadView) => Promise<void>): Promise<number> {
+    const recs = this.#orphans;
+    this.#orphans = [];
+    for (const rec of recs) {
+      try {
+        await notify(this.storedView(rec));
+      } catch (err) {
+        this.log.warn({ err, sessionId: rec.id }, 'could not tell a thread about its interrupted session');
+      }
+    }
+    return recs.length;
+  }
+}

@@ -155,3 +155,8 @@ export const SECRET_VARS = [
   'DISCORD_TOKEN',
   'CIR_JUDGE_API_KEY',
 ] as const;
+
+/** The configured values of SECRET_VARS, for the logger to cut out of every line. */
+export function secretValues(env: Env): string[] {
+  return SECRET_VARS.map((name) => env[name]).filter((v): v is string => typeof v === 'string' && v !== '');
+}

@@ -2,6 +2,7 @@
 // research live; --json prints one event per line on stdout (logs go to stderr). Exit status:
 // 0 an answer was produced, 1 the research failed, 2 bad usage or configuration, 130 cancelled,
 // 141 the reader of stdout went away (a pipe closed).
+import { secretValues } from '../config.ts';
 import type { ResearchEvent } from '../engine/events.ts';
 import { createLogger } from '../ops/log.ts';
 import { humanRenderer, jsonRenderer } from '../platforms/terminal/render.ts';
@@ -22,7 +23,7 @@ export default async function ask(argv: string[]): Promise<number> {
   const env = configOrReport('ask');
   if (!env) return EXIT_USAGE;
   // Human output already shows progress: keep the logs to warnings unless asked otherwise.
-  const logger = createLogger(process.env.CIR_LOG_LEVEL ? env.CIR_LOG_LEVEL : json ? 'warn' : 'error', 2);
+  const logger = createLogger(process.env.CIR_LOG_LEVEL ? env.CIR_LOG_LEVEL : json ? 'warn' : 'error', 2, secretValues(env));
   const show = json ? jsonRenderer(process.stdout) : humanRenderer(process.stdout, { color: process.stdout.isTTY === true && !process.env.NO_COLOR });
   // `ask --json | head -1`: once the reader has gone, stop the research instead of dying on EPIPE.
   const ac = new AbortController();

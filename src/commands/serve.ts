@@ -1,6 +1,6 @@
 // `npm run -s cir-bot -- serve`: the bot on every platform whose credentials are configured, one
 // HTTP port for platform routes, /healthz and /metrics, and a graceful stop on SIGTERM/SIGINT.
-import type { Env } from '../config.ts';
+import { secretValues, type Env } from '../config.ts';
 import { chatLimitsFromEnv } from '../chat/limits.ts';
 import { createChatService, type ChatService } from '../chat/service.ts';
 import { openSessionStore } from '../chat/store.ts';
@@ -30,7 +30,7 @@ export default async function serve(argv: string[]): Promise<number> {
   }
   const env = configOrReport('cir-bot serve');
   if (!env) return EXIT_USAGE;
-  const logger = createLogger(env.CIR_LOG_LEVEL);
+  const logger = createLogger(env.CIR_LOG_LEVEL, 2, secretValues(env));
 
   // Signals that arrive while starting are remembered and honoured once started.
   let signalled: string | null = null;

@@ -52,7 +52,10 @@ const CONCLUDE_TURNS = 2;
 const NO_MORE_CODE = 'Error: the research budget is spent; no more code can run. Write the final answer now.';
 // (Our own texts never write the protocol's tags: in the prompt they would read as the real tokens.)
 const NO_CODE_AFTER_THINK = 'Error: code written after the reasoning was closed is not run; all code belongs to the reasoning. Write the final answer now.';
-const NO_CODE_FOUND = `Error: no code block found. Write code as ${START_CODE}, a \`\`\`python fence, the code, a closing fence, then <end_code>.`;
+// Worded without the protocol tags: observations are neutralised, so tags here would reach the
+// model defaced.
+const NO_CODE_FOUND =
+  'Error: no code block found. Put the code in a ```python fence between the start and end code tags, exactly as the instructions show.';
 const CUT_CODE = 'Error: this code block was cut off by the length limit before it was closed, so it was not run. Write shorter code.';
 
 type Emit = (e: ResearchEvent) => void;

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { configOrReport, EXIT_USAGE } from '../commands/common.ts';
-import type { Env } from '../config.ts';
+import { secretValues, type Env } from '../config.ts';
 import type { ResearchEngine } from '../engine/events.ts';
 import { createLogger, type Logger } from '../ops/log.ts';
 import { DatasetError, loadDataset, type Benchmark } from './datasets.ts';
@@ -92,7 +92,7 @@ export async function evalCommand(argv: string[], buildEngine: EngineFactory): P
     return EXIT_USAGE;
   }
 
-  const logger = createLogger(env.CIR_LOG_LEVEL === 'info' ? 'warn' : env.CIR_LOG_LEVEL);
+  const logger = createLogger(env.CIR_LOG_LEVEL === 'info' ? 'warn' : env.CIR_LOG_LEVEL, 2, secretValues(env));
   const judge = createJudge({ baseUrl: env.CIR_JUDGE_BASE_URL, model: env.CIR_JUDGE_MODEL, apiKey: env.CIR_JUDGE_API_KEY });
   // Nothing left to research (a --resume after a finished run): rebuild the report only.
   const finished = new Set(args.resume ? readResults(resultsFile).filter((r) => r.grade !== null).map((r) => r.id) : []);

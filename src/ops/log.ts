@@ -15,9 +15,35 @@ const REDACT = [
   '*.appToken',
 ];
 
-/** Logs go to stderr so that stdout stays free for command output (e.g. `ask --json`). */
-export function createLogger(level: string = 'info', destination: number = 2): Logger {
-  return pino({ level, redact: { paths: REDACT, censor: '[redacted]' } }, pino.destination(destination));
+/**
+ * Logs go to stderr so that stdout stays free for command output (e.g. `ask --json`).
+ * `secrets` are the configured secret values: they are cut out of every line, wherever they
+ * appear (key redaction above only reaches known keys one level deep, and a library's error
+ * object can nest a request's headers much deeper).
+ */
+export function createLogger(level: string = 'info', destination: number = 2, secrets: readonly string[] = []): Logger {
+  const scrub = scrubber(secrets);
+  return pino(
+    { level, redact: { paths: REDACT, censor: '[redacted]' }, ...(scrub ? { hooks: { streamWrite: scrub } } : {}) },
+    pino.destination(destination),
+  );
+}
+
+/** Replaces each secret (as written raw or inside a JSON string) with [redacted]. Values too short
+ *  to be real secrets (e.g. the placeholder key EMPTY) are left alone: they would garble logs. */
+function scrubber(secrets: readonly string[]): ((line: string) => string) | null {
+  const forms = new Set<string>();
+  for (const s of secrets) {
+    if (s.length < 8) continue;
+    forms.add(s);
+    forms.add(JSON.stringify(s).slice(1, -1));
+  }
+  if (forms.size === 0) return null;
+  const list = [...forms].sort((a, b) => b.length - a.length);
+  return (line) => {
+    for (const f of list) if (line.includes(f)) line = line.split(f).join('[redacted]');
+    return line;
+  };
 }
 
 /** A logger that drops everything (tests, CLI commands that print their own output). */

@@ -3,7 +3,7 @@
 // checked here, because the child runs hostile code.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from '../ops/log.ts';
-import { childCommand, type Launch } from './launch.ts';
+import { childCommand, childDir, type Launch } from './launch.ts';
 import { MAX_ARG_CHARS, MAX_TEXT_CHARS, type ChildInit, type HostToChild } from './protocol.ts';
 import type { HostTools, RunResult } from './types.ts';
 
@@ -41,6 +41,11 @@ export function spawnChild(launch: Launch, init: ChildInit, entry?: string[]): C
   const { command, args } = childCommand(launch, init, entry);
   return spawn(command, args, {
     env: {}, // no secrets, no configuration: the child is told everything through argv
+    // Measured on Node 24.21: a worker thread under --permission may read everything below the
+    // process's working directory (the main thread may not). Inherited, that was the bot's own
+    // directory: its source, node_modules, .env and data/. The child's own code directory grants
+    // nothing new.
+    cwd: childDir,
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     serialization: 'advanced',
     detached: false,

@@ -18,7 +18,7 @@ export interface Launch {
   prefix: string[];
 }
 
-const childDir = join(dirname(fileURLToPath(import.meta.url)), 'child');
+export const childDir = join(dirname(fileURLToPath(import.meta.url)), 'child');
 export const childMain = join(childDir, 'main.ts');
 export const preludePath = join(childDir, 'prelude.py');
 /** pyodide's package directory, with a trailing slash (what loadPyodide calls indexURL). */

@@ -21,6 +21,8 @@ test('load: 400 requests from 40 users keep every limit and are each answered on
   });
   const surfaces = new Map<string, RecordingSurface>();
   const submits: Promise<SubmitOutcome>[] = [];
+  const askedBy: string[] = [];
+  const threadOf: string[] = [];
   const users = Array.from({ length: 40 }, (_, i) => `U${i}`);
   // Interleaved: every user asks their i-th question before anyone asks an (i+1)-th.
   for (let round = 0; round < 10; round++) {
@@ -28,6 +30,8 @@ test('load: 400 requests from 40 users keep every limit and are each answered on
       const thread = `${user}-t${round}`;
       const surface = new RecordingSurface();
       surfaces.set(thread, surface);
+      askedBy.push(user);
+      threadOf.push(thread);
       submits.push(chat.submit(request(user, thread), surface, { minIntervalMs: 300 }));
     }
   }
@@ -39,8 +43,18 @@ test('load: 400 requests from 40 users keep every limit and are each answered on
   assert.equal(accepted.length, 40 * 8, 'exactly the quota of each user is accepted');
   assert.equal(rejected.length, 40 * 2);
   assert.ok(rejected.every((o) => !o.accepted && o.reason === 'quota' && typeof o.retryAt === 'number'));
-  // Concurrency: the global cap was never exceeded (and sessions did overlap); never two of one user.
-  assert.ok(engine.maxRunning <= 4 && engine.maxRunning >= 2, `max running ${engine.maxRunning}`);
+  // Per user exactly: the first 8 questions accepted, the last 2 refused, each refusal told in its thread.
+  for (const user of users) {
+    const mine = outcomes.map((o, i) => ({ o, i })).filter(({ i }) => askedBy[i] === user);
+    assert.deepEqual(mine.map(({ o }) => o.accepted), [...Array(8).fill(true), false, false], user);
+    for (const { o, i } of mine.filter(({ o }) => !o.accepted)) {
+      const surface = surfaces.get(threadOf[i])!;
+      assert.deepEqual(surface.notes, [!o.accepted && o.message]);
+      assert.deepEqual(surface.renders, []);
+    }
+  }
+  // Concurrency: the global cap was reached and never exceeded; never two sessions of one user.
+  assert.equal(engine.maxRunning, 4);
   assert.ok(maxRunningSeen <= 4);
   assert.equal(engine.maxPerUser, 1);
   // Nothing lost, nothing answered twice.
@@ -89,5 +103,37 @@ test('load: the queue bound turns away exactly the overflow with the capacity me
   const again = await chat.submit(request('U99', 'later'), new RecordingSurface(), { minIntervalMs: 0 });
   assert.equal(again.accepted, true);
   await chat.idle();
+  store.close();
+});
+
+test('load: per-workspace quotas hold exactly while users of two workspaces compete', async () => {
+  const engine = new InstantEngine(5);
+  const store = openSessionStore(':memory:');
+  const chat = createChatService({
+    engine,
+    store,
+    limits: limits({ maxConcurrent: 3, userConcurrent: 1, userQuota: 100, workspaceQuota: 30, queueMax: 1000 }),
+  });
+  const submits: Promise<SubmitOutcome>[] = [];
+  const workspaceOf: string[] = [];
+  for (let round = 0; round < 4; round++)
+    for (const ws of ['TA', 'TB'])
+      for (let u = 0; u < 10; u++) {
+        workspaceOf.push(ws);
+        const req = request(`${ws}U${u}`, `${ws}-${u}-${round}`, undefined, { workspaceId: ws });
+        submits.push(chat.submit(req, new RecordingSurface(), { minIntervalMs: 0 }));
+      }
+  const outcomes = await Promise.all(submits);
+  await chat.idle();
+  for (const ws of ['TA', 'TB']) {
+    const mine = outcomes.filter((_, i) => workspaceOf[i] === ws);
+    assert.equal(mine.filter((o) => o.accepted).length, 30, ws);
+    assert.ok(mine.filter((o) => !o.accepted).every((o) => !o.accepted && o.reason === 'quota' && /^This workspace has used its 30 questions/.test(o.message)));
+  }
+  assert.equal(engine.inputs.length, 60);
+  assert.equal(new Set(engine.inputs.map((i) => i.sessionId)).size, 60);
+  assert.equal(engine.maxRunning, 3);
+  assert.equal(engine.maxPerUser, 1);
+  assert.deepEqual([chat.stats().running, chat.stats().queued, chat.stats().finished.done], [0, 0, 60]);
   store.close();
 });

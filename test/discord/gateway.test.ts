@@ -204,7 +204,7 @@ test('a session a dead process left running: its thread is told, and Retry asks 
     assert.deepEqual(engine.inputs.map((i) => i.question), ['what was the question?']);
     await fake.waitFor(() => (fake.messages.get(m.id)!.components.length === 0 ? true : undefined), 'Retry button removed');
 
-    // Pressing it again (an old client still shows it) does not ask a second time.
+    // Pressing it again (a client that still shows the old button) does not ask a second time.
     fake.clickButton({ messageId: m.id, customId: retryId });
     await waitForBotText(fake, fakeIds.thread, 'already been asked again');
     assert.equal(engine.inputs.length, 1);

@@ -95,6 +95,10 @@ test('the stop string is written back exactly once, whether the server drops it 
   const turn = final.slice(final.lastIndexOf('<|im_start|>assistant'));
   assert.equal(turn.split('<end_code>').length - 1, 3, 'one <end_code> per step');
   assert.ok(final.endsWith('```\n<end_code>\n```output\nb\n```\n'));
+  // Our own "no code block" message reaches the model legible: no defaced tags in it.
+  const formatError = final.slice(final.indexOf('Hmm, no block here.'), final.lastIndexOf('print("b")'));
+  assert.match(formatError, /no code block found/);
+  assert.ok(!formatError.includes('\u2039'), formatError);
 });
 
 test('prefix cache: every prompt extends the previous one byte for byte, across a mid-stream retry, a nudge and the conclusion', async () => {

@@ -47,6 +47,21 @@ function start(args: string[], env: Record<string, string>) {
   return { child, done };
 }
 
+/** The environment of an eval run against the fakes, with its data under `out`. */
+function evalEnv(llmUrl: string, searxngUrl: string, judgeUrl: string, out: string): Record<string, string> {
+  return {
+    CIR_LLM_BASE_URL: llmUrl,
+    CIR_SEARCH_PROVIDER: 'searxng',
+    CIR_SEARXNG_URL: searxngUrl,
+    CIR_JUDGE_BASE_URL: judgeUrl,
+    CIR_JUDGE_MODEL: 'fake-judge',
+    CIR_DATA_DIR: join(out, 'data'),
+    // Interpreters on demand: exactly one per question, none warmed and thrown away.
+    CIR_SANDBOX_POOL_SIZE: '0',
+    CIR_LOG_LEVEL: 'error',
+  };
+}
+
 /** A port nothing listens on. */
 async function closedPort(): Promise<number> {
   const srv = createServer();
@@ -72,17 +87,7 @@ test('eval runs the SimpleQA sample through the engine, grades it, writes report
   const search = await startFakeSearch();
   const judge = await startFakeJudge();
   const out = mkdtempSync(join(tmpdir(), 'cir-eval-e2e-'));
-  const env = {
-    CIR_LLM_BASE_URL: llm.baseUrl,
-    CIR_SEARCH_PROVIDER: 'searxng',
-    CIR_SEARXNG_URL: search.searxngUrl,
-    CIR_JUDGE_BASE_URL: judge.url,
-    CIR_JUDGE_MODEL: 'fake-judge',
-    CIR_DATA_DIR: join(out, 'data'),
-    // Interpreters on demand: exactly one per question, none warmed and thrown away.
-    CIR_SANDBOX_POOL_SIZE: '0',
-    CIR_LOG_LEVEL: 'error',
-  };
+  const env = evalEnv(llm.baseUrl, search.searxngUrl, judge.url, out);
   try {
     const first = await run(['--dataset', 'eval/sample/simpleqa.csv', '--out', out, '--concurrency', '2'], env);
     assert.equal(first.code, 0, first.stderr);
@@ -171,15 +176,7 @@ test('eval killed mid-run: --resume researches only the questions that had not f
   const search = await startFakeSearch();
   const judge = await startFakeJudge();
   const out = mkdtempSync(join(tmpdir(), 'cir-eval-kill-'));
-  const env = {
-    CIR_LLM_BASE_URL: stuck.baseUrl,
-    CIR_SEARXNG_URL: search.searxngUrl,
-    CIR_JUDGE_BASE_URL: judge.url,
-    CIR_JUDGE_MODEL: 'fake-judge',
-    CIR_DATA_DIR: join(out, 'data'),
-    CIR_SANDBOX_POOL_SIZE: '0',
-    CIR_LOG_LEVEL: 'error',
-  };
+  const env = evalEnv(stuck.baseUrl, search.searxngUrl, judge.url, out);
   let resumed: Awaited<ReturnType<typeof startFakeLlm>> | undefined;
   const first = start(['--dataset', 'eval/sample/simpleqa.csv', '--out', out, '--concurrency', '1'], env);
   try {

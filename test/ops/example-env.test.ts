@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { SECRET_VARS, parseConfig } from '../../src/config.ts';
 
 const read = (p: string) => readFileSync(new URL(`../../${p}`, import.meta.url), 'utf8');
-const COMPOSE_ONLY = new Set(['COMPOSE_PROFILES', 'SEARXNG_SECRET', 'HF_TOKEN', 'BOT_PORT']);
+const COMPOSE_ONLY = new Set(['COMPOSE_PROFILES', 'SEARXNG_SECRET', 'HF_TOKEN', 'BOT_PORT', 'VLLM_IMAGE', 'SGLANG_IMAGE', 'SEARXNG_IMAGE']);
 
 /** Variable names of the zod schema in src/config.ts (its object literal's keys). */
 function schemaKeys(): string[] {
@@ -56,4 +56,15 @@ test('deploy/example.env holds no secret values and its shown defaults are valid
   // Every value written in the file (commented defaults included) passes the real validation.
   const values = Object.fromEntries([...env].filter(([k]) => !COMPOSE_ONLY.has(k)).map(([k, e]) => [k, e.value]));
   assert.doesNotThrow(() => parseConfig(values));
+});
+
+test('deploy/example.env lists every variable deploy/compose.yaml reads, and only compose reads the compose-only ones', () => {
+  const compose = read('deploy/compose.yaml');
+  const used = new Set([...compose.matchAll(/\$\{([A-Z][A-Z0-9_]*)/g)].map((m) => m[1]));
+  assert.ok(used.has('SEARXNG_SECRET') && used.has('VLLM_IMAGE'), [...used].join(', '));
+  const env = envEntries(read('deploy/example.env'));
+  const missing = [...used].filter((k) => !env.has(k));
+  assert.deepEqual(missing, [], `add to deploy/example.env: ${missing.join(', ')}`);
+  const unused = [...COMPOSE_ONLY].filter((k) => !used.has(k) && k !== 'COMPOSE_PROFILES');
+  assert.deepEqual(unused, [], `not read by deploy/compose.yaml: ${unused.join(', ')}`);
 });

@@ -4,7 +4,7 @@
 // go on with a clear result: refused, or `crashed`/`timeout` with `stateLost` when the process died.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { RunResult, Sandbox, SandboxSession } from '../../src/sandbox/index.ts';
@@ -16,9 +16,19 @@ const childDir = join(repoRoot, 'src', 'sandbox', 'child');
 let sandbox: Sandbox;
 let session: SandboxSession;
 let scratch: string;
+let home: string; // stands for the bot's working directory (its .env, data/, source)
+const startCwd = process.cwd();
+const SECRET = `sekrit-${process.pid}`;
 
 before(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'cir-security-host-'));
+  home = mkdtempSync(join(tmpdir(), 'cir-security-home-'));
+  mkdirSync(join(home, 'data'));
+  writeFileSync(join(home, 'data', 'secret.txt'), SECRET);
+  writeFileSync(join(home, '.env'), `SLACK_BOT_TOKEN=${SECRET}`);
+  // Node 24 let an interpreter's worker thread read everything below the inherited working
+  // directory: start the sandbox from a directory holding secrets, as the bot does.
+  process.chdir(home);
   sandbox = await testSandbox(1, 256);
   session = await sandbox.open(recordingTools());
 });
@@ -26,7 +36,9 @@ before(async () => {
 after(async () => {
   await session?.close();
   await sandbox?.close();
+  process.chdir(startCwd);
   rmSync(scratch, { recursive: true, force: true });
+  rmSync(home, { recursive: true, force: true });
 });
 
 /** The block either raised (refused) or killed only its own interpreter, and the session goes on. */
@@ -66,7 +78,8 @@ test('host directories cannot be mounted; the one readable directory holds only 
       'except Exception as e:',
       '    print("refused", type(e).__name__)',
     ].join('\n');
-  const hostDirs = ['/', '/etc', '/proc/self', '/proc/1', repoRoot, join(repoRoot, 'src'), tmpdir(), defaultCacheDir(), scratch];
+  const hostDirs = ['/', '/etc', '/proc/self', '/proc/1', repoRoot, join(repoRoot, 'src'), join(repoRoot, 'node_modules'),
+    join(repoRoot, 'src', 'sandbox'), home, join(home, 'data'), tmpdir(), defaultCacheDir(), scratch];
   for (const [i, dir] of hostDirs.entries()) {
     const r = await session.run(mount(dir, `/mnt/h${i}`), STEP);
     assert.match(r.output, /^refused/, `${dir}: ${r.output}`);
@@ -78,7 +91,8 @@ test('host directories cannot be mounted; the one readable directory holds only 
   const around = await session.run(
     [
       'import os',
-      'for p in ("/mnt/own/../../config.ts", "/mnt/own/../../../package.json", "/mnt/own/../../../.env", "/proc/self/environ", "/proc/1/environ"):',
+      'for p in ("/mnt/own/../../config.ts", "/mnt/own/../../../package.json", "/mnt/own/../../../.env", "/proc/self/environ", "/proc/1/environ",',
+      `          ${JSON.stringify(join(home, '.env'))}, ${JSON.stringify(join(home, 'data', 'secret.txt'))}):`,
       '    try:',
       '        print("read", p, open(p).read()[:40])',
       '    except Exception as e:',
@@ -86,7 +100,8 @@ test('host directories cannot be mounted; the one readable directory holds only 
     ].join('\n'),
     STEP,
   );
-  assert.equal(around.output.match(/^refused/gm)?.length, 5, around.output);
+  assert.equal(around.output.match(/^refused/gm)?.length, 7, around.output);
+  assert.ok(!around.output.includes(SECRET));
   for (const code of ['open("/mnt/own/evil.py", "w").write("x")', 'import os\nos.symlink("/etc/passwd", "/mnt/own/evil-link")']) {
     const r = await session.run(code, STEP);
     await contained(r, code);

@@ -83,6 +83,7 @@ test('JavaScript in an interpreter process finds no network either: globals, imp
       await attempt('require ws', () => new (require('ws'))('ws://127.0.0.1:${port}/'));
       await attempt('getBuiltinModule', () => dial(process.getBuiltinModule('node:net')));
       await attempt('import undici', async () => (await import('undici')).request('http://127.0.0.1:${port}/'));
+      await attempt('Worker', async () => new (await import('node:worker_threads')).Worker('fetch("http://127.0.0.1:${port}/")', { eval: true }));
       setTimeout(() => process.send(r, () => process.exit(0)), 300);
     })();`;
   const child = spawnChild(launch, { mode: 'serve', indexURL: pyodideDir, snapshotPath: null, memoryMb: 64 }, ['--import', seal, '-e', probe]);
@@ -91,7 +92,7 @@ test('JavaScript in an interpreter process finds no network either: globals, imp
     child.once('exit', (code) => reject(new Error(`probe exited (${code}) without reporting`)));
   });
   for (const [name, outcome] of Object.entries(r)) assert.match(outcome, /^denied /, `${name}: ${outcome}`);
-  assert.equal(Object.keys(r).length, 9);
+  assert.equal(Object.keys(r).length, 10);
   await settle();
   assert.equal(connections, 0);
 });

@@ -188,6 +188,7 @@ test('a session a dead process left running: its thread is told, and Retry asks 
           user: { id: user, team_id: 'T00FAKE00AA' },
           team: { id: 'T00FAKE00AA' },
           container: { type: 'message', message_ts: msg.ts, channel_id: CHAN, thread_ts: threadTs },
+          message: { ts: msg.ts, thread_ts: threadTs, text: msg.text, blocks: msg.blocks },
           actions: [{ type: 'button', action_id: 'cir_retry', value: 'old-session', block_id: 'cir_controls' }],
         },
         { form: true },
@@ -205,8 +206,10 @@ test('a session a dead process left running: its thread is told, and Retry asks 
     await h.chat.idle();
     assert.deepEqual(engine.inputs.map((i) => i.question), ['from before the restart']);
     assert.ok(texts().some((t) => t.startsWith('Answer:')));
+    await h.fake.waitFor(() => !JSON.stringify(h.fake.thread(CHAN, threadTs)[0].blocks).includes('cir_retry'), 15000, 'Retry button removed');
+    assert.match(JSON.stringify(h.fake.thread(CHAN, threadTs)[0].blocks), /Interrupted: the bot restarted/);
 
-    // Pressing it again (the old message still shows it) does not ask a second time.
+    // Pressing it again (a client that still shows the old button) does not ask a second time.
     await press('U00FAKEUSER1');
     await h.fake.waitFor(() => texts().some((t) => t.includes('already been asked again')), 15000, 'second press refused');
     assert.equal(engine.inputs.length, 1);

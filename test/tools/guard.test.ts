@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { createRequire } from 'node:module';
 import assert from 'node:assert/strict';
 import { guardedConnector, isAllowed, isBlockedAddress } from '../../src/tools/fetch/guard.ts';
 import { ToolError } from '../../src/tools/types.ts';
@@ -44,4 +45,40 @@ test('the connector refuses a name if any resolved address is internal (DNS answ
   }
   const none = await dial('empty.test');
   assert.ok(none instanceof ToolError && none.code === 'dns');
+});
+
+test('the connector dials the address it checked and never resolves the name again (DNS rebinding)', async () => {
+  // A rebinding name answers a public address to the check and loopback afterwards. What is dialled
+  // is observed on node:net itself (undici calls net.connect at connect time).
+  const net = createRequire(import.meta.url)('node:net') as typeof import('node:net');
+  const realConnect = net.connect;
+  const dialled: string[] = [];
+  let lookups = 0;
+  (net as { connect: unknown }).connect = (opts: { host: string }) => {
+    dialled.push(opts.host);
+    return realConnect({ host: '127.0.0.1', port: 9 }); // a closed port: the dial fails harmlessly
+  };
+  try {
+    const connect = guardedConnector({
+      allowHosts: [],
+      connectTimeoutMs: 1000,
+      lookup: async () => (lookups++ === 0 ? [{ address: '93.184.216.34' }] : [{ address: '127.0.0.1' }]),
+    });
+    await new Promise<void>((done) => connect({ hostname: 'rebind.test', port: '80', protocol: 'http:' }, () => done()));
+  } finally {
+    (net as { connect: unknown }).connect = realConnect;
+  }
+  assert.equal(lookups, 1);
+  assert.deepEqual(dialled, ['93.184.216.34']);
+});
+
+test('the allow list is never a suffix, prefix or port-less match', () => {
+  const allow = ['intranet.local:8080', '10.0.0.5:80'];
+  for (const [host, port] of [
+    ['evil.intranet.local', '8080'], ['intranet.local.evil.com', '8080'], ['xintranet.local', '8080'], ['intranet.loca', '8080'],
+    ['intranet.local', ''], ['intranet.local', '80'], ['intranet.local', '18080'], ['10.0.0.50', '80'], ['10.0.0.5', '8080'],
+  ])
+    assert.equal(isAllowed(allow, host, port, 'http:'), false, `${host}:${port}`);
+  assert.equal(isAllowed(allow, 'INTRANET.local', '8080', 'http:'), true);
+  assert.equal(isAllowed(allow, '10.0.0.5', '', 'http:'), true);
 });

@@ -1,9 +1,9 @@
 // One research thread's presence on Discord: a live status message edited in place (paced by the
 // chat layer per channel), frozen messages for finished steps that no longer fit, then the answer,
 // its sources and the trace file. Everything goes through the bot token (REST), never through the
-// interaction token, which dies after 15 minutes. The chat layer hands over refusals (notify) and the
-// trace file (attachTrace). Each render can be retried: the state below
-// records what was already delivered, so a retry continues where the failed one stopped.
+// interaction token, which dies after 15 minutes. The chat layer hands over refusals (notify) and
+// the trace file (attachTrace). Each render can be retried: the state below records what was
+// already delivered, so a retry continues where the failed one stopped.
 import { Routes, type REST } from 'discord.js';
 import type { ThreadSurface, ThreadView } from '../../chat/types.ts';
 import type { Logger } from '../../ops/log.ts';

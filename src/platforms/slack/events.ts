@@ -125,13 +125,13 @@ export interface SlackActionBody {
   team?: { id: string } | null;
   channel?: { id: string };
   container?: { channel_id?: string; message_ts?: string; thread_ts?: string };
-  message?: { ts?: string; thread_ts?: string };
+  message?: { ts?: string; thread_ts?: string; text?: string; blocks?: { type: string }[] };
   actions?: { action_id: string; value?: string }[];
 }
 
 export type ActionIntent =
   | { kind: 'stop'; sessionId: string; ref: ThreadRef | null; userId: string }
-  | { kind: 'retry'; sessionId: string; userId: string }
+  | { kind: 'retry'; sessionId: string; userId: string; channelId: string | null; message: SlackActionBody['message'] | null }
   | { kind: 'feedback'; sessionId: string; value: 'up' | 'down'; userId: string; channelId: string | null; threadTs: string | null }
   | { kind: 'ignore'; reason: string };
 
@@ -151,7 +151,7 @@ export function parseAction(body: SlackActionBody, actionIds: { stop: string; re
   }
   if (action.action_id === actionIds.retry) {
     if (!sessionId) return { kind: 'ignore', reason: 'retry without a session' };
-    return { kind: 'retry', sessionId, userId };
+    return { kind: 'retry', sessionId, userId, channelId, message: body.message ?? null };
   }
   if (action.action_id === actionIds.up || action.action_id === actionIds.down) {
     if (!sessionId) return { kind: 'ignore', reason: 'feedback without a session' };

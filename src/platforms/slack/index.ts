@@ -154,6 +154,12 @@ export function createSlackAdapter(deps: SlackAdapterDeps): PlatformAdapter {
       // The new research (or why it cannot start) shows in the same thread.
       const outcome = await chat.retry(intent.sessionId, intent.userId, researchSurface(ref, intent.userId), submitOptions(ref.workspaceId));
       logger.info({ sessionId: intent.sessionId, by: intent.userId, accepted: outcome.accepted }, 'slack: retry pressed');
+      // Asked again: the old status keeps its text but loses the button.
+      const old = intent.message;
+      if (outcome.accepted && intent.channelId && old?.ts && old.blocks)
+        await client.chat
+          .update({ channel: intent.channelId, ts: old.ts, text: old.text ?? '', blocks: old.blocks.filter((b) => b.type !== 'actions') as never })
+          .catch((err: unknown) => logger.debug({ err: slackErrorCode(err) }, 'slack: retry button not removed'));
     } else if (intent.kind === 'feedback') {
       const stored = chat.recordFeedback(intent.sessionId, intent.userId, intent.value);
       if (stored && intent.channelId) {

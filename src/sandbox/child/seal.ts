@@ -3,12 +3,14 @@
 // profile): measured there, `pyodide_js.loadPackage(url)` fetched from loopback and a plain Python
 // socket reached a loopback server through Emscripten's SOCKFS (`require("ws")`). The permission
 // model has no network control, so every JavaScript road to a socket is closed here instead:
-// network modules resolve to an empty stub, and the fetch-like globals are gone.
+// network modules resolve to an empty stub, and the fetch-like globals are gone. (The worker's own
+// static imports were linked before this runs: only what loads later, Pyodide, sees the stub.)
 import { registerHooks } from 'node:module';
 
 const NETWORK_MODULES = new Set([
   'ws', 'undici', 'net', 'tls', 'http', 'https', 'http2', 'dgram', 'dns', 'dns/promises',
   'inspector', 'inspector/promises', 'child_process', 'cluster',
+  'worker_threads', // a Worker runs JavaScript from a string even where eval is disallowed
 ]);
 const STUB = new URL('./denied.cjs', import.meta.url).href;
 const bare = (specifier: string) => specifier.replace(/^node:/, '');

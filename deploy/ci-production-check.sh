@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Proves the production path without Docker: a clean copy of the repository with production
 # dependencies only (`npm ci --omit=dev`) starts `serve` against a local fake model server,
-# answers /healthz, and exits 0 on SIGTERM.
+# answers /healthz and /metrics, and exits 0 on SIGTERM.
 #
 # The project pins Node 24 through the `node` devDependency, which a production install leaves
 # out; production hosts bring their own Node 24 (the Docker image does). Here the Node 24 of the
@@ -79,6 +79,10 @@ for _ in $(seq 120); do
 done
 [[ "$status" == 200* ]] || fail "/healthz never answered 200 (last: $status)"
 echo "ci-production-check: /healthz -> $status"
+metrics="$("$node" -e "fetch('http://127.0.0.1:$port/metrics').then(async r=>console.log(r.status, await r.text()),()=>console.log('down'))")"
+[[ "$metrics" == 200* && "$metrics" == *'cir_sessions_total{outcome="answered"} 0'* ]] ||
+  fail "/metrics did not answer with the session counters (got: ${metrics:0:200})"
+echo "ci-production-check: /metrics -> 200"
 
 kill -TERM "$bot_pid"
 code=0
@@ -86,4 +90,4 @@ wait "$bot_pid" || code=$?
 bot_pid=""
 [[ "$code" == 0 ]] || fail "serve exited with $code after SIGTERM (expected 0)"
 grep -q 'stopped cleanly' "$work/serve.log" || fail "no 'stopped cleanly' in the log"
-echo "ci-production-check: OK (production dependencies only, /healthz 200, clean exit on SIGTERM)"
+echo "ci-production-check: OK (production dependencies only, /healthz 200, /metrics, clean exit on SIGTERM)"

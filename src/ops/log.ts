@@ -1,19 +1,12 @@
-// Structured logs (pino). Secrets are redacted by key wherever they appear in a log object.
+// Structured logs (pino). Secrets are redacted by key (top level and one level down) and, for the
+// configured secret values, wherever they appear in a line.
 import pino, { type Logger } from 'pino';
 
 export type { Logger };
 
-const REDACT = [
-  '*.token',
-  '*.apiKey',
-  '*.authorization',
-  '*.Authorization',
-  '*.headers.authorization',
-  '*.secret',
-  '*.signingSecret',
-  '*.botToken',
-  '*.appToken',
-];
+const SECRET_KEYS = ['token', 'apiKey', 'authorization', 'Authorization', 'secret', 'signingSecret', 'botToken', 'appToken'];
+/** At the top level of a log object and one level down (e.g. { headers: { authorization } }). */
+const REDACT = [...SECRET_KEYS, ...SECRET_KEYS.map((k) => `*.${k}`)];
 
 /**
  * Logs go to stderr so that stdout stays free for command output (e.g. `ask --json`).

@@ -72,6 +72,29 @@ test('the connector dials the address it checked and never resolves the name aga
   assert.deepEqual(dialled, ['93.184.216.34']);
 });
 
+test('the connector dials IPv4 first and falls back to IPv6 when that fails (no happy-eyeballs when dialling an address)', async () => {
+  const net = createRequire(import.meta.url)('node:net') as typeof import('node:net');
+  const realConnect = net.connect;
+  const dialled: string[] = [];
+  (net as { connect: unknown }).connect = (opts: { host: string }) => {
+    dialled.push(opts.host);
+    return realConnect({ host: '127.0.0.1', port: 9 }); // a closed port: every dial fails
+  };
+  let err: Error | null = null;
+  try {
+    const connect = guardedConnector({
+      allowHosts: [],
+      connectTimeoutMs: 1000,
+      lookup: async () => [{ address: '2606:2800:220:1::1' }, { address: '93.184.216.34' }, { address: '93.184.216.35' }],
+    });
+    err = await new Promise<Error | null>((done) => connect({ hostname: 'dual.test', port: '80', protocol: 'http:' }, (...args) => done(args[0])));
+  } finally {
+    (net as { connect: unknown }).connect = realConnect;
+  }
+  assert.deepEqual(dialled, ['93.184.216.34', '2606:2800:220:1::1']);
+  assert.ok(err, 'the last failure is reported when no address connects');
+});
+
 test('the allow list is never a suffix, prefix or port-less match', () => {
   const allow = ['intranet.local:8080', '10.0.0.5:80'];
   for (const [host, port] of [

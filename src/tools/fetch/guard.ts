@@ -106,10 +106,38 @@ export function guardedConnector(opts: GuardOptions): buildConnector.connector {
         if (addrs.length === 0) return callback(new ToolError('dns', `could not resolve ${bare}`), null);
         const bad = addrs.find((a) => isBlockedAddress(a.address));
         if (bad) return callback(refusal(bare, bad.address), null);
-        // Dial the checked address; SNI and certificate checks still use the name.
-        base({ ...options, hostname: addrs[0].address, servername: options.servername || bare }, callback);
+        // Dial only checked addresses; SNI and certificate checks still use the name.
+        const dial = (address: string, done: (err: Error | null, socket: unknown) => void) =>
+          base({ ...options, hostname: address, servername: options.servername || bare }, done as never);
+        dialInTurn(dialOrder(addrs.map((a) => a.address)), dial, callback as never);
       },
       () => callback(new ToolError('dns', `could not resolve ${bare}`), null),
     );
   };
+}
+
+/**
+ * Which checked addresses to try, in order: the first IPv4 then the first IPv6 one. Dialling an
+ * address ourselves bypasses Node's happy-eyeballs, and many hosts (containers especially) have
+ * no IPv6 route, so IPv4 goes first and the other family is the fallback.
+ */
+export function dialOrder(addresses: readonly string[]): string[] {
+  const v4 = addresses.find((a) => isIP(a) === 4);
+  const v6 = addresses.find((a) => isIP(a) === 6);
+  return [v4, v6].filter((a): a is string => a !== undefined);
+}
+
+/** Tries each address until one connects; reports the last error when none does. */
+export function dialInTurn<S>(
+  addresses: readonly string[],
+  dial: (address: string, done: (err: Error | null, socket: S | null) => void) => void,
+  callback: (err: Error | null, socket: S | null) => void,
+): void {
+  const attempt = (i: number) =>
+    dial(addresses[i], (err, socket) => {
+      if (err && i + 1 < addresses.length) attempt(i + 1);
+      else callback(err, socket);
+    });
+  if (addresses.length === 0) callback(new ToolError('dns', 'no usable address'), null);
+  else attempt(0);
 }

@@ -22,6 +22,8 @@ export interface FlagSpec {
   boolean?: readonly string[];
   /** `--name VALUE` or `--name=VALUE`. */
   string?: readonly string[];
+  /** false: the command takes no positional arguments. */
+  positionals?: false;
 }
 
 export type ParsedFlags =
@@ -44,6 +46,7 @@ export function parseFlags(argv: readonly string[], spec: FlagSpec): ParsedFlags
     }
     if (a === '-h' || a === '--help') return { help: true };
     if (!a.startsWith('--') || a.length === 2) {
+      if (spec.positionals === false) return { help: false, error: `unexpected argument '${a}'` };
       positionals.push(a);
       continue;
     }

@@ -21,12 +21,8 @@ export default async function discord(argv: string[]): Promise<number> {
     process.stderr.write(`cir-bot discord: unknown subcommand '${sub}'\n\n${USAGE}`);
     return EXIT_USAGE;
   }
-  const args = commandLine('cir-bot discord register', USAGE, rest, { string: ['guild'] });
+  const args = commandLine('cir-bot discord register', USAGE, rest, { string: ['guild'], positionals: false });
   if (typeof args === 'number') return args;
-  if (args.positionals.length) {
-    process.stderr.write(`cir-bot discord register: unexpected argument '${args.positionals[0]}'\n\n${USAGE}`);
-    return EXIT_USAGE;
-  }
   let guild = args.flags.guild as string | undefined;
   if (guild !== undefined && !/^\d+$/.test(guild)) {
     process.stderr.write(`cir-bot discord register: --guild must be a numeric guild id, got '${guild}'\n`);
@@ -38,7 +34,7 @@ export default async function discord(argv: string[]): Promise<number> {
   if (missing.length) {
     process.stderr.write(
       `cir-bot discord register: ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set ` +
-        `(Developer Portal: Bot -> Token; General Information -> Application ID; see docs/discord.md)\n`,
+        `(Developer Portal: Bot -> Token; General Information -> Application ID; see the Discord section of README.md)\n`,
     );
     return EXIT_USAGE;
   }
@@ -58,7 +54,7 @@ export default async function discord(argv: string[]): Promise<number> {
     if (status === 401) hint = 'Discord rejected DISCORD_TOKEN (401 Unauthorized): copy the bot token again from the Developer Portal.';
     else if (status === 403 || code === 50001)
       hint = guild
-        ? `no access to guild ${guild} (403): invite the bot there first (docs/discord.md), or check DISCORD_APPLICATION_ID.`
+        ? `no access to guild ${guild} (403): invite the bot there first (README.md, Discord section), or check DISCORD_APPLICATION_ID.`
         : 'forbidden (403): DISCORD_APPLICATION_ID does not belong to this token.';
     else if (status === 404) hint = 'not found (404): check DISCORD_APPLICATION_ID and --guild.';
     process.stderr.write(`cir-bot discord register: ${hint}\n`);

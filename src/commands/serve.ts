@@ -9,7 +9,7 @@ import { displayUrl } from '../ops/health.ts';
 import { createLogger, type Logger } from '../ops/log.ts';
 import type { PlatformAdapter } from '../platforms/types.ts';
 import { buildEngine } from '../wiring/engine.ts';
-import { configOrReport, EXIT_USAGE } from './common.ts';
+import { commandLine, configOrReport, EXIT_USAGE } from './common.ts';
 
 type AdapterFactory = (deps: { env: Env; chat: ChatService; logger: Logger }) => PlatformAdapter;
 
@@ -20,14 +20,13 @@ const PLATFORMS: Array<{ name: 'slack' | 'discord'; enabledBy: keyof Env; module
   { name: 'discord', enabledBy: 'DISCORD_TOKEN', module: '../platforms/discord/index.ts', factory: 'createDiscordAdapter' },
 ];
 
+const USAGE =
+  'usage: npm run -s cir-bot -- serve\n\nRuns the bot on every platform whose credentials are set (SLACK_BOT_TOKEN, DISCORD_TOKEN),\n' +
+  'with GET /healthz and GET /metrics on CIR_HTTP_PORT. SIGTERM/SIGINT stop it gracefully.\n';
+
 export default async function serve(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(
-      'usage: npm run -s cir-bot -- serve\n\nRuns the bot on every platform whose credentials are set (SLACK_BOT_TOKEN, DISCORD_TOKEN),\n' +
-        'with GET /healthz and GET /metrics on CIR_HTTP_PORT. SIGTERM/SIGINT stop it gracefully.\n',
-    );
-    return 0;
-  }
+  const args = commandLine('cir-bot serve', USAGE, argv, { positionals: false });
+  if (typeof args === 'number') return args;
   const env = configOrReport('cir-bot serve');
   if (!env) return EXIT_USAGE;
   const logger = createLogger(env.CIR_LOG_LEVEL, 2, secretValues(env));

@@ -65,8 +65,8 @@ test('discord register: guild and global registration, clear errors for a bad to
   }
 });
 
-test('the invite permissions in docs/discord.md match what the code asks for', () => {
-  const doc = readFileSync(new URL('../../docs/discord.md', import.meta.url), 'utf8');
+test('the invite permissions in the README match what the code asks for', () => {
+  const doc = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
   assert.ok(doc.includes(`permissions=${BOT_PERMISSIONS}`), 'invite URL');
   assert.ok(doc.includes(`**${BOT_PERMISSIONS}**`), 'table total');
 });

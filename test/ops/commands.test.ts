@@ -22,6 +22,7 @@ test('parseFlags: known flags, --name=value, help, unknown options, -words and -
   assert.deepEqual(parseFlags(['--jsn', 'x'], spec), { help: false, error: 'unknown option --jsn' });
   assert.deepEqual(parseFlags(['x', '--num'], spec), { help: false, error: '--num needs a value' });
   assert.deepEqual(parseFlags(['--json=yes'], spec), { help: false, error: '--json takes no value' });
+  assert.deepEqual(parseFlags(['--num', '2', 'extra'], { ...spec, positionals: false }), { help: false, error: "unexpected argument 'extra'" });
 });
 
 function run(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -48,4 +49,8 @@ test('every command reports a bad configuration as exit 2, naming itself and the
     assert.ok(r.stderr.startsWith(`${name}: Invalid configuration:`), `${name}: ${r.stderr}`);
     assert.match(r.stderr, /CIR_SHUTDOWN_GRACE_MS="a minute"/);
   }
+  // A stray argument is refused before anything starts.
+  const stray = await run(['src/main.ts', 'serve', 'now'], {});
+  assert.equal(stray.code, 2);
+  assert.match(stray.stderr, /^cir-bot serve: unexpected argument 'now'\nusage:/);
 });

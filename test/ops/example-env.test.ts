@@ -68,3 +68,9 @@ test('deploy/example.env lists every variable deploy/compose.yaml reads, and onl
   const unused = [...COMPOSE_ONLY].filter((k) => !used.has(k) && k !== 'COMPOSE_PROFILES');
   assert.deepEqual(unused, [], `not read by deploy/compose.yaml: ${unused.join(', ')}`);
 });
+
+test("the README's configuration table lists every variable of src/config.ts", () => {
+  const readme = read('README.md');
+  const missing = schemaKeys().filter((k) => !readme.includes(`| \`${k}\` |`));
+  assert.deepEqual(missing, [], `add to the README's configuration table: ${missing.join(', ')}`);
+});

@@ -1,5 +1,5 @@
 // deploy/slack-manifest.yaml asks for exactly the scopes and events the adapter uses, and
-// docs/slack.md justifies each of them.
+// the README justifies each of them.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
@@ -23,14 +23,14 @@ function yamlList(yaml: string, key: string): string[] {
   return out;
 }
 
-test('manifest scopes and events are exactly the used ones, each explained in docs/slack.md', () => {
+test('manifest scopes and events are exactly the used ones, each explained in the README', () => {
   const manifest = read('deploy/slack-manifest.yaml');
-  const docs = read('docs/slack.md');
+  const docs = read('README.md');
   const scopes = yamlList(manifest, 'bot');
   assert.deepEqual(scopes.sort(), ['app_mentions:read', 'assistant:write', 'channels:history', 'chat:write', 'files:write', 'groups:history', 'im:history']);
   const events = yamlList(manifest, 'bot_events');
   assert.deepEqual(events.sort(), ['app_mention', 'message.channels', 'message.groups', 'message.im']);
-  for (const s of scopes) assert.match(docs, new RegExp(`\\| \`${s}\` \\|`), `docs/slack.md explains ${s}`);
+  for (const s of scopes) assert.match(docs, new RegExp(`\\| \`${s}\` \\|`), `the README explains ${s}`);
   assert.match(manifest, /assistant_view:/, 'assistant:write needs the assistant_view feature');
   assert.match(manifest, /interactivity:\n\s+is_enabled: true/, 'buttons need interactivity');
 });

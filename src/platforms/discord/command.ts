@@ -33,7 +33,7 @@ export async function registerCommands(rest: REST, applicationId: string, guildI
   return (await rest.put(route, { body: [RESEARCH_COMMAND] })) as RegisteredCommand[];
 }
 
-/** Exactly the channel permissions the bot uses (docs/discord.md explains each). */
+/** Exactly the channel permissions the bot uses (README.md (Discord section) explains each). */
 export const BOT_PERMISSIONS =
   PermissionFlagsBits.ViewChannel |
   PermissionFlagsBits.SendMessages |

@@ -1,6 +1,6 @@
 // The Discord adapter: a discord.js gateway client with the fewest intents that work, handing
 // events to handlers.ts and writing through the bot token's REST queue (which honours Discord's
-// X-RateLimit headers and 429s). See docs/discord.md for the application setup.
+// X-RateLimit headers and 429s). See README.md (Discord section) for the application setup.
 import { Client, Events, GatewayIntentBits, Partials, REST } from 'discord.js';
 import type { ChatService } from '../../chat/service.ts';
 import type { ThreadRef, ThreadSurface } from '../../chat/types.ts';
@@ -27,7 +27,7 @@ export interface DiscordAdapterOptions {
  * DirectMessages: MESSAGE_CREATE for mentions, thread replies and DMs. Discord gives apps the
  * content of messages that mention them (replies that ping them included) and of DMs without the
  * privileged Message Content intent; only follow-ups in research threads *without* a mention need
- * it, so it is opt-in (DISCORD_MESSAGE_CONTENT=true), see docs/discord.md.
+ * it, so it is opt-in (DISCORD_MESSAGE_CONTENT=true), see README.md (Discord section).
  */
 export function discordIntents(messageContent: boolean): GatewayIntentBits[] {
   const base = [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.DirectMessages];
@@ -48,7 +48,7 @@ export function createDiscordAdapter(deps: DiscordAdapterDeps, options: DiscordA
     name: 'discord',
     routes: [],
     async start() {
-      if (!env.DISCORD_TOKEN) throw new Error('DISCORD_TOKEN is not set (see docs/discord.md)');
+      if (!env.DISCORD_TOKEN) throw new Error('DISCORD_TOKEN is not set (see README.md (Discord section))');
       const c = new Client({
         intents: discordIntents(env.DISCORD_MESSAGE_CONTENT),
         // DM channels are not cached until used: without this partial, DMs would be dropped.

@@ -3,6 +3,7 @@
 // errors, 5xx, 429, a stream that breaks off) are retried with backoff; a retry continues from the
 // text already received (the prompt plus that text is again a prefix extension, so the server's
 // cache still applies and the watcher sees no repeated text).
+import { setTimeout as wait } from 'node:timers/promises';
 import OpenAI, { APIConnectionError, APIError, APIUserAbortError } from 'openai';
 import type { Logger } from '../ops/log.ts';
 import { AbortedError } from './abort.ts';
@@ -32,6 +33,8 @@ export interface GenerateRequest {
   stop: string[];
   signal?: AbortSignal;
   onText?: (delta: string) => void;
+  /** The session's logger, so retry lines carry its session id. */
+  log?: Logger;
 }
 
 export interface GenerateResult {
@@ -161,7 +164,7 @@ export function createLlmClient(opts: LlmOptions): LlmClient {
           const limit = !everConnected && isRefused(err) ? 2 : attempts;
           if (!e.retryable || attempt >= limit) throw e;
           const delay = backoffMs * 2 ** (attempt - 1);
-          opts.logger.warn({ attempt, delay, err: e.message }, 'model server error; retrying');
+          (req.log ?? opts.logger).warn({ attempt, delay, err: e.message }, 'model server error; retrying');
           await sleep(delay, req.signal);
         }
       }
@@ -205,16 +208,7 @@ function describe(err: unknown, opts: LlmOptions): LlmError {
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new AbortedError());
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(new AbortedError());
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
+  return wait(ms, undefined, { signal }).catch((err: unknown) => {
+    throw signal?.aborted ? new AbortedError() : err;
   });
 }

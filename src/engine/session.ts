@@ -172,7 +172,7 @@ export async function runSession(deps: SessionDeps, input: ResearchInput, emitEv
         if (t.thinking) emit({ type: 'thinking', text: t.thinking });
         if (t.closed) emit({ type: 'writing' });
       };
-      const r: GenerateResult = await deps.llm.generate({ prompt, maxTokens: turnTokens, stop: STOP, signal, onText });
+      const r: GenerateResult = await deps.llm.generate({ prompt, maxTokens: turnTokens, stop: STOP, signal, onText, log });
       const tail = filter.flush();
       if (tail) emit({ type: 'thinking', text: tail });
       if (r.usage) {

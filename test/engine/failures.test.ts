@@ -2,6 +2,7 @@
 // an unreachable server.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import pino from 'pino';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ResearchEvent } from '../../src/engine/events.ts';
@@ -85,13 +86,18 @@ test('a 500 in the middle of a stream is retried, continuing from the text recei
   }
 });
 
-test('a dropped connection and a 503 are retried', async () => {
-  const h = await harness(sandbox, [{ text: ANSWER, dropAfter: 4 }, { text: '', fail: { status: 503 } }, ANSWER.slice(4)]);
+test('a dropped connection and a 503 are retried, and the retry log lines carry the session id', async () => {
+  const lines: string[] = [];
+  const logger = pino({ level: 'warn' }, { write: (l: string) => void lines.push(l) });
+  const h = await harness(sandbox, [{ text: ANSWER, dropAfter: 4 }, { text: '', fail: { status: 503 } }, ANSWER.slice(4)], { deps: { logger } });
   try {
-    const events = await collect(h.engine, { question: 'q' });
+    const events = await collect(h.engine, { question: 'q', sessionId: 'sess-42' });
     const a = last(events);
     assert.equal(a.type, 'answer', JSON.stringify(a));
     assert.equal(h.llm.prompts().length, 3);
+    const retries = lines.map((l) => JSON.parse(l) as { msg: string; sessionId?: string }).filter((l) => /retrying/.test(l.msg));
+    assert.equal(retries.length, 2, lines.join(''));
+    assert.ok(retries.every((l) => l.sessionId === 'sess-42'), lines.join(''));
   } finally {
     await h.close();
   }

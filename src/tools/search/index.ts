@@ -1,5 +1,6 @@
 // web_search: one client for every backend: timeouts, bounded retries (honouring Retry-After up to
 // a cap), domain deny-list, count handling, and short errors the model can act on.
+import { setTimeout as wait } from 'node:timers/promises';
 import { ToolError, type SearchProvider, type SearchResult } from '../types.ts';
 import type { Backend, BackendRequest } from './backend.ts';
 import { braveBackend } from './brave.ts';
@@ -135,17 +136,8 @@ function retryAfterMs(v: string | null): number | undefined {
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new ToolError('cancelled', 'search cancelled'));
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(new ToolError('cancelled', 'search cancelled'));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
+  return wait(ms, undefined, { signal }).catch((err: unknown) => {
+    throw signal?.aborted ? new ToolError('cancelled', 'search cancelled') : err;
   });
 }
 

@@ -1,51 +1,33 @@
 // The engine's public face: createEngine(deps) -> ResearchEngine. Everything it needs is injected
 // (sandbox, search, visitor, logger), so surfaces and tests compose it as they like.
-import type { Logger } from '../ops/log.ts';
-import type { Sandbox } from '../sandbox/types.ts';
-import type { SearchProvider, SearchResult, VisitedPage } from '../tools/types.ts';
 import type { ResearchEngine, ResearchEvent, ResearchInput } from './events.ts';
-import { createLlmClient } from './llm.ts';
+import { type LlmOptions, createLlmClient } from './llm.ts';
 import { type PromptTexts, loadPrompts } from './prompts.ts';
-import { type PageVisitor, type SessionDeps, runSession } from './session.ts';
+import { type SessionDeps, runSession } from './session.ts';
 import { type TokenCounter, createTokenCounter } from './tokens.ts';
 
 export type * from './events.ts';
 export type { PageVisitor } from './session.ts';
 export { serverHint } from './llm.ts';
 
-export interface LlmSettings {
-  baseUrl: string;
-  model: string;
-  apiKey: string;
-  temperature: number;
-  topP: number;
-  topK: number;
+/** The model server and sampling settings (LlmOptions without the logger, plus the token budgets). */
+export type LlmSettings = Omit<LlmOptions, 'logger'> & {
+  /** Most tokens generated per turn. */
   maxTokens: number;
+  /** Context window the server was started with. */
   contextTokens: number;
-  timeoutMs: number;
-  /** Attempts per turn on transient errors (default 4) and the first backoff delay (default 500 ms). */
-  attempts?: number;
-  backoffMs?: number;
-}
+};
 
-export interface EngineDeps {
+export interface EngineDeps
+  extends Pick<
+    SessionDeps,
+    'sandbox' | 'search' | 'visitor' | 'formatSearch' | 'formatVisit' | 'formatVisitError' | 'maxSteps' | 'stepTimeoutMs' | 'observationTokens' | 'logger'
+  > {
   llm: LlmSettings;
   /** Folder of prompt texts (see prompts/README.md). */
   promptsDir: string;
-  maxSteps: number;
-  stepTimeoutMs: number;
-  /** Cap of each observation, in the model's tokens. */
-  observationTokens: number;
-  sandbox: Sandbox;
-  search: SearchProvider;
-  visitor: PageVisitor;
-  formatSearch: (results: SearchResult[], query: string) => string;
-  /** What web_visit returns for a page (default: its text) and for a failed visit (default: raise). */
-  formatVisit?: (page: VisitedPage) => string;
-  formatVisitError?: (url: string, err: unknown) => string;
   /** Run the optional second "write a report" call. */
   report?: boolean;
-  logger: Logger;
   now?: () => Date;
   /** Count tokens locally instead of asking the server (tests, servers without /tokenize). */
   localTokenizer?: boolean;

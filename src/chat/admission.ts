@@ -17,6 +17,15 @@ export function refOf(r: ThreadRef): ThreadRef {
   return { platform: r.platform, workspaceId: r.workspaceId, channelId: r.channelId, threadId: r.threadId };
 }
 
+/**
+ * The one rule for acting on someone's research: its asker may, and so may a user the platform
+ * vouches for as a moderator (Discord: Manage Messages in that channel; Slack: nobody, for now).
+ * Stop and queue withdrawal pass the platform's word; Retry passes false (it spends the asker's quota).
+ */
+export function mayControl(askerId: string, byUserId: string, moderator: boolean): boolean {
+  return askerId === byUserId || moderator;
+}
+
 export class Quotas {
   readonly #limits: ChatLimits;
   readonly #user: SlidingWindowQuota;

@@ -1,5 +1,5 @@
 // Plain-text wording shared by the platforms (they add their own markup around it).
-import type { ThreadStatus } from './types.ts';
+import type { Platform, ThreadStatus } from './types.ts';
 
 /** "14:05 UTC" (or "Mar 3, 14:05 UTC" when not today in UTC). */
 export function formatUtcTime(at: number, now: number): string {
@@ -40,6 +40,11 @@ export const EMPTY_QUESTION_MESSAGE = 'Please ask a question, e.g. "what changed
 export const tooLongMessage = (max: number): string => `That question is too long (over ${max} characters); please shorten it.`;
 export const NOTHING_TO_RETRY_MESSAGE = 'There is nothing to retry: that research was not interrupted.';
 export const RETRY_NOT_YOURS_MESSAGE = 'Only the person who asked can retry this question; ask it yourself to research it for you.';
+/** A stop refused: the research keeps running. Discord names who else may (Manage Messages). */
+export function stopNotYoursMessage(platform: Platform): string {
+  const who = platform === 'discord' ? 'the person who asked, or a member who can manage messages here,' : 'the person who asked';
+  return `Sorry, only ${who} can stop this research; it keeps running.`;
+}
 export const ALREADY_RETRIED_MESSAGE = 'This question has already been asked again in this thread.';
 
 /** The one-line status of a thread, e.g. "Researching: step 3 of at most 32". `mention` formats a user id. */

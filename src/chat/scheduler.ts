@@ -5,13 +5,13 @@
 import { randomUUID } from 'node:crypto';
 import Bottleneck from 'bottleneck';
 import type { ResearchEvent, Turn } from '../engine/events.ts';
-import { Quotas, refOf, threadKey, userKeyOf } from './admission.ts';
+import { mayControl, Quotas, refOf, threadKey, userKeyOf } from './admission.ts';
 import type { ChatLimits } from './limits.ts';
 import * as msg from './messages.ts';
 import { RenderPacer, type ThreadRenderer } from './pacer.ts';
 import { ChatRecords } from './records.ts';
 import { consumeResearch } from './stream.ts';
-import type { ChatEvent, ChatService, ChatServiceDeps, ChatStats, SubmitOptions } from './service.ts';
+import type { CancelOptions, CancelOutcome, ChatEvent, ChatService, ChatServiceDeps, ChatStats, SubmitOptions } from './service.ts';
 import type { SessionStatus } from './store.ts';
 import type { Platform, ResearchRequest, SubmitOutcome, ThreadRef, ThreadSurface, ThreadView } from './types.ts';
 import { initialThreadView, isFinal, reduceThreadView, type ViewEvent } from './view.ts';
@@ -38,6 +38,8 @@ interface Session {
   markEnded: () => void;
 }
 
+/** seen_events key of a refused request's platform event (accepted ones live in the sessions table). */
+const refusedKey = (sourceEventId: string): string => `refused:${sourceEventId}`;
 const USER_LIMITER_TTL_MS = 24 * 3600_000;
 const NO_REF: ThreadRef = { platform: 'terminal', workspaceId: '', channelId: '', threadId: '' };
 
@@ -96,33 +98,59 @@ export class ChatServiceImpl extends ChatRecords implements ChatService {
     return r;
   }
 
-  async submit(req: ResearchRequest, surface: ThreadSurface, opts: SubmitOptions = {}): Promise<SubmitOutcome> {
+  submit(req: ResearchRequest, surface: ThreadSurface, opts: SubmitOptions = {}): Promise<SubmitOutcome> {
+    return this.#submit(req, surface, opts, true);
+  }
+
+  async #submit(req: ResearchRequest, surface: ThreadSurface, opts: SubmitOptions, rememberRefusal: boolean): Promise<SubmitOutcome> {
     const out = this.#admit(req, surface, opts);
-    return out.accepted ? out : this.#refuse(surface, out);
+    if (out.accepted) return out;
+    // Remembered before the refusal is posted, so a redelivery (Slack retry, app_mention/message
+    // twin, gateway replay) is not refused twice. Not for Retry presses: those may be pressed again.
+    if (rememberRefusal && req.sourceEventId && out.reason !== 'duplicate') {
+      const key = refusedKey(req.sourceEventId);
+      this.persist('refusal', () => void this.store.markEventSeen(req.platform, key, this.now()));
+    }
+    return this.#refuse(surface, out);
+  }
+
+  alreadySubmitted(platform: Platform, sourceEventId: string): boolean {
+    for (const s of this.#active.values()) if (s.req.platform === platform && s.req.sourceEventId === sourceEventId) return true;
+    try {
+      return (
+        this.store.findBySourceEvent(platform, sourceEventId) !== null ||
+        this.store.hasSeenEvent(platform, refusedKey(sourceEventId))
+      );
+    } catch (err) {
+      // Never drop the only delivery because the store failed.
+      this.log.error({ err }, 'dedupe lookup failed; treating the request as new');
+      return false;
+    }
   }
 
   async retry(sessionId: string, byUserId: string, surface: ThreadSurface, opts: SubmitOptions = {}): Promise<SubmitOutcome> {
     const rec = this.store.getSession(sessionId);
     const ref = rec?.ref ?? NO_REF;
     if (!rec || rec.status !== 'interrupted') return this.#refuse(surface, this.#reject(ref, 'invalid', msg.NOTHING_TO_RETRY_MESSAGE));
-    if (rec.userId !== byUserId) return this.#refuse(surface, this.#reject(ref, 'invalid', msg.RETRY_NOT_YOURS_MESSAGE));
+    if (!mayControl(rec.userId, byUserId, false)) return this.#refuse(surface, this.#reject(ref, 'invalid', msg.RETRY_NOT_YOURS_MESSAGE));
     const sourceEventId = `retry:${rec.id}`;
     if (this.store.findBySourceEvent(rec.ref.platform, sourceEventId))
       return this.#refuse(surface, this.#reject(ref, 'duplicate', msg.ALREADY_RETRIED_MESSAGE));
     // The asker's own request again: their quotas, the thread's history, one session per thread.
-    return this.submit({ ...rec.ref, userId: rec.userId, question: rec.question, sourceEventId }, surface, opts);
+    return this.#submit({ ...rec.ref, userId: rec.userId, question: rec.question, sourceEventId }, surface, opts, false);
   }
 
   #admit(req: ResearchRequest, surface: ThreadSurface, opts: SubmitOptions): SubmitOutcome {
     const now = this.now();
+    // First: a redelivered request is the same request, whatever else changed since.
+    if (req.sourceEventId && this.alreadySubmitted(req.platform, req.sourceEventId))
+      return this.#reject(req, 'duplicate', msg.DUPLICATE_MESSAGE);
     const question = typeof req.question === 'string' ? req.question.trim() : '';
     const maxChars = this.deps.maxQuestionChars ?? 4000;
     if (!question) return this.#reject(req, 'invalid', msg.EMPTY_QUESTION_MESSAGE);
     if (!req.userId || typeof req.userId !== 'string') return this.#reject(req, 'invalid', 'Could not tell who asked; please try again.');
     if (question.length > maxChars) return this.#reject(req, 'invalid', msg.tooLongMessage(maxChars));
     if (this.#shuttingDown) return this.#reject(req, 'capacity', msg.SHUTDOWN_MESSAGE);
-    if (req.sourceEventId && this.store.findBySourceEvent(req.platform, req.sourceEventId))
-      return this.#reject(req, 'duplicate', msg.DUPLICATE_MESSAGE);
     const tKey = threadKey(req);
     const busyId = this.#byThread.get(tKey);
     if (busyId) return this.#reject(req, 'busy', msg.BUSY_MESSAGE, { activeSessionId: busyId });
@@ -135,8 +163,11 @@ export class ChatServiceImpl extends ChatRecords implements ChatService {
     const id = randomUUID();
     const clean: ResearchRequest = { ...req, question };
     const history = this.history(req);
-    this.persist('create', () =>
-      this.store.createSession({
+    // The session row is the dedupe record (unique per platform event): accepting and deduping are
+    // one write, so a crash before it leaves a redelivery to be processed, never dropped.
+    let created = true;
+    this.persist('create', () => {
+      created = this.store.createSession({
         id,
         ref: refOf(req),
         userId: req.userId,
@@ -151,8 +182,9 @@ export class ChatServiceImpl extends ChatRecords implements ChatService {
         cancelledBy: null,
         sourceEventId: req.sourceEventId ?? null,
         steps: null,
-      }),
-    );
+      });
+    });
+    if (!created) return this.#reject(req, 'duplicate', msg.DUPLICATE_MESSAGE);
     this.#quotas.take(req, now, id);
     const userKey = userKeyOf(req);
     const ahead = this.#waiting;
@@ -308,23 +340,32 @@ export class ChatServiceImpl extends ChatRecords implements ChatService {
     this.#emit({ kind: 'render-error', sessionId, ref, error: err instanceof Error ? err.message : String(err) });
   }
 
-  async cancel(ref: ThreadRef, byUserId: string): Promise<boolean> {
+  async cancel(ref: ThreadRef, byUserId: string, opts: CancelOptions = {}): Promise<CancelOutcome> {
     const id = this.#byThread.get(threadKey(ref));
-    return id ? this.cancelSession(id, byUserId) : false;
+    return id ? this.cancelSession(id, byUserId, opts) : 'inactive';
   }
 
-  async cancelSession(sessionId: string, byUserId: string): Promise<boolean> {
+  async cancelSession(sessionId: string, byUserId: string, opts: CancelOptions = {}): Promise<CancelOutcome> {
     const s = this.#active.get(sessionId);
-    if (!s || s.state === 'ended') return false;
+    if (!s || s.state === 'ended') return 'inactive';
+    if (!mayControl(s.req.userId, byUserId, opts.moderator === true)) {
+      this.log.info({ sessionId, by: byUserId }, 'stop refused: not the asker');
+      try {
+        await s.surface.notify(msg.stopNotYoursMessage(s.req.platform));
+      } catch (err) {
+        this.log.warn({ err, sessionId }, 'could not post a stop refusal');
+      }
+      return 'refused';
+    }
     s.cancelledBy = byUserId;
     if (s.state === 'waiting') {
       this.#onEvent(s, { type: 'cancelled' });
       this.#end(s);
-      return true;
+      return 'stopped';
     }
     s.controller.abort(new Error(`cancelled by ${byUserId}`));
     await s.ended;
-    return true;
+    return 'stopped';
   }
 
   isResearchThread(ref: ThreadRef): boolean {

@@ -40,6 +40,21 @@ export interface SubmitOptions {
   finalAttempts?: number;
 }
 
+/** What the platform vouches for about the user asking to stop a research. */
+export interface CancelOptions {
+  /**
+   * The user may stop anyone's research here (Discord: Manage Messages in the channel). The bot
+   * itself passes true. Default false: only the asker may.
+   */
+  moderator?: boolean;
+}
+
+/**
+ * stopped: it was stopped (or withdrawn from the queue). inactive: nothing queued or running.
+ * refused: the user may not stop it; a polite refusal was posted through the session's surface.
+ */
+export type CancelOutcome = 'stopped' | 'inactive' | 'refused';
+
 /** What metrics and logs observe. */
 export type ChatEvent =
   | { kind: 'research'; sessionId: string; ref: ThreadRef; event: ResearchEvent }
@@ -78,10 +93,13 @@ export interface ChatService {
    * Refusals are posted through surface.notify(), like submit's.
    */
   retry(sessionId: string, byUserId: string, surface: ThreadSurface, opts?: SubmitOptions): Promise<SubmitOutcome>;
-  /** Stops the running or queued session of a thread (stop button / "stop" text). False if none. */
-  cancel(ref: ThreadRef, byUserId: string): Promise<boolean>;
-  /** Same, by session id (buttons carry it). False if the session is not active. */
-  cancelSession(sessionId: string, byUserId: string): Promise<boolean>;
+  /**
+   * Stops the running or queued session of a thread (stop button / "stop" text) if `byUserId`
+   * asked it or `opts.moderator` is set; anyone else is refused in the thread and it keeps running.
+   */
+  cancel(ref: ThreadRef, byUserId: string, opts?: CancelOptions): Promise<CancelOutcome>;
+  /** Same, by session id (buttons carry it). */
+  cancelSession(sessionId: string, byUserId: string, opts?: CancelOptions): Promise<CancelOutcome>;
   /** Whether the bot ever researched in this thread (follow-ups without a mention). */
   isResearchThread(ref: ThreadRef): boolean;
   /** Whether a reply in a research thread without a mention is a follow-up (CIR_FOLLOWUP=any). */
@@ -90,7 +108,16 @@ export interface ChatService {
   activeSession(ref: ThreadRef): string | null;
   /** Earlier completed questions and answers of the thread, oldest first. */
   history(ref: ThreadRef): Turn[];
-  /** Dedupe platform deliveries (Slack retries, gateway replays): true the first time an id is seen. */
+  /**
+   * Whether submit() already accepted or refused a request from this platform event (its
+   * sourceEventId): a redelivery to drop silently. submit() itself also answers 'duplicate' for one;
+   * the adapter asks first only to avoid visible work (a Discord thread, a second refusal).
+   */
+  alreadySubmitted(platform: Platform, sourceEventId: string): boolean;
+  /**
+   * Dedupe of deliveries that start no research (help, "stop" text, buttons): true the first time
+   * an id is seen. Research requests are deduped by submit() with the session itself instead.
+   */
   markEventSeen(platform: Platform, eventId: string): boolean;
   /** Thumbs up/down on an answer; one vote per user (a second one replaces the first). False if no such session. */
   recordFeedback(sessionId: string, userId: string, value: 'up' | 'down'): boolean;

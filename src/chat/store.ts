@@ -39,7 +39,8 @@ export type SessionPatch = Partial<
 >;
 
 export interface SessionStore {
-  createSession(rec: SessionRecord): void;
+  /** False (nothing written) when a session of the same platform and sourceEventId exists. */
+  createSession(rec: SessionRecord): boolean;
   updateSession(id: string, patch: SessionPatch): void;
   getSession(id: string): SessionRecord | null;
   /** Sessions of one thread, oldest first. */
@@ -53,6 +54,8 @@ export interface SessionStore {
   events(sessionId: string): StoredEvent[];
   recordFeedback(sessionId: string, userId: string, value: 'up' | 'down', at: number): void;
   feedback(sessionId: string): { userId: string; value: 'up' | 'down' }[];
+  /** Whether (platform, eventId) was marked seen (and not pruned). */
+  hasSeenEvent(platform: Platform, eventId: string): boolean;
   /** True the first time (platform, eventId) is seen; later calls false. */
   markEventSeen(platform: Platform, eventId: string, at: number): boolean;
   /** Drops seen ids older than `before`; returns how many. */
@@ -88,6 +91,12 @@ export const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (session_id, user_id));
    ALTER TABLE sessions ADD COLUMN steps INTEGER;
    CREATE INDEX sessions_source ON sessions (platform, source_event_id);`,
+  // v3: one session per platform event, so accepting a request and deduping it are one write
+  // (older rows that share an event id keep only the first's id).
+  `UPDATE sessions SET source_event_id = NULL WHERE source_event_id IS NOT NULL AND rowid NOT IN
+     (SELECT MIN(rowid) FROM sessions WHERE source_event_id IS NOT NULL GROUP BY platform, source_event_id);
+   DROP INDEX sessions_source;
+   CREATE UNIQUE INDEX sessions_source_unique ON sessions (platform, source_event_id) WHERE source_event_id IS NOT NULL;`,
 ];
 
 /** Applies pending migrations (up to `target`, default all), each in a transaction. */
@@ -169,12 +178,13 @@ class SqliteSessionStore implements SessionStore {
     this.db = db;
   }
 
-  createSession(rec: SessionRecord): void {
-    this.db
+  createSession(rec: SessionRecord): boolean {
+    // DO NOTHING only covers uniqueness: the source event index (ids are random UUIDs).
+    const res = this.db
       .prepare(
         `INSERT INTO sessions (id, platform, workspace_id, channel_id, thread_id, user_id, question, status,
            created_at, started_at, finished_at, answer, citations, error, cancelled_by, source_event_id, steps)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
       )
       .run(
         rec.id,
@@ -195,6 +205,7 @@ class SqliteSessionStore implements SessionStore {
         rec.sourceEventId,
         rec.steps,
       );
+    return Number(res.changes) === 1;
   }
 
   updateSession(id: string, patch: SessionPatch): void {
@@ -276,6 +287,10 @@ class SqliteSessionStore implements SessionStore {
       .prepare('SELECT user_id, value FROM feedback WHERE session_id = ? ORDER BY at')
       .all(sessionId) as Row[];
     return rows.map((r) => ({ userId: String(r.user_id), value: r.value as 'up' | 'down' }));
+  }
+
+  hasSeenEvent(platform: Platform, eventId: string): boolean {
+    return this.db.prepare('SELECT 1 FROM seen_events WHERE platform = ? AND event_id = ?').get(platform, eventId) !== undefined;
   }
 
   markEventSeen(platform: Platform, eventId: string, at: number): boolean {

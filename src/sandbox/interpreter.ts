@@ -37,10 +37,18 @@ export interface InterpreterOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * The child's whole environment: one glibc malloc setting, nothing else. Loading Pyodide leaves
+ * ~25 MB of freed memory in malloc's arenas that glibc keeps (its trim threshold grows itself
+ * after large frees); a fixed threshold (the default value, set explicitly) makes it hand free
+ * memory back. Measured: -24 MB RSS per idle process, same speed. Other libcs ignore it.
+ */
+const CHILD_ENV = { MALLOC_TRIM_THRESHOLD_: '131072' };
+
 export function spawnChild(launch: Launch, init: ChildInit, entry?: string[]): ChildProcess {
   const { command, args } = childCommand(launch, init, entry);
   return spawn(command, args, {
-    env: {}, // no secrets, no configuration: the child is told everything through argv
+    env: CHILD_ENV, // no secrets, no configuration: the child is told everything through argv
     // Measured on Node 24.21: a worker thread under --permission may read everything below the
     // process's working directory (the main thread may not). Inherited, that was the bot's own
     // directory: its source, node_modules, .env and data/. The child's own code directory grants

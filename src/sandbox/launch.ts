@@ -1,5 +1,5 @@
 // How an interpreter process is started: Node 24 (this very binary) under the permission model,
-// with an empty environment, and - where the host allows it - inside fresh user, network and pid
+// with an environment holding one malloc setting, and - where the host allows it - inside fresh user, network and pid
 // namespaces (`unshare -rnpf`), so that no socket reaches anything and no host process can be
 // signalled. Node's permission model has no network control; the namespace is the network cut-off.
 import { execFile } from 'node:child_process';
@@ -77,6 +77,9 @@ export function childCommand(launch: Launch, init: ChildInit, entry = [childMain
     '--allow-worker', // the Python thread; workers inherit every restriction
     '--disallow-code-generation-from-strings',
     '--max-old-space-size=128',
+    // Young generations of 1 MB instead of V8's default (~8 MB held per isolate, measured):
+    // -10 MB RSS per idle process; blocks and bridge calls keep their speed.
+    '--max-semi-space-size=1',
     '--expose-gc', // used once by the worker after loading
     ...entry,
   ];

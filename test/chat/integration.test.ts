@@ -74,7 +74,7 @@ test('stop cancels a session while the model is streaming', async () => {
     const o = await chat.submit(request('U1', 't1', 'A slow question?'), surface, { minIntervalMs: 5 });
     assert.ok(o.accepted);
     while (chat.stats().running === 0 || h.llm.prompts().length === 0) await new Promise((r) => setTimeout(r, 5));
-    assert.equal(await chat.cancel(request('U1', 't1'), 'U1'), true);
+    assert.equal(await chat.cancel(request('U1', 't1'), 'U1'), 'stopped');
     await chat.idle();
     assert.deepEqual(surface.last()!.status, { state: 'cancelled', by: 'U1' });
     assert.equal(store.getSession(o.sessionId)!.status, 'cancelled');

@@ -43,7 +43,7 @@ test('quota: per workspace, and a withdrawn queued question gives its use back',
   const b = await chat.submit(request('U1', 'b', 'qb'), s(), { minIntervalMs: 0 });
   assert.ok(a.accepted && b.accepted);
   assert.equal(b.ahead, 1);
-  assert.equal(await chat.cancel(request('U1', 'b'), 'U1'), true, 'withdrawn while queued');
+  assert.equal(await chat.cancel(request('U1', 'b'), 'U1'), 'stopped', 'withdrawn while queued');
   assert.ok((await chat.submit(request('U2', 'c', 'qc'), s(), { minIntervalMs: 0 })).accepted);
   assert.ok((await chat.submit(request('U3', 'd', 'qd'), s(), { minIntervalMs: 0 })).accepted);
   const full = await chat.submit(request('U4', 'e', 'qe'), s());
@@ -67,8 +67,12 @@ test('cancel while queued: never reaches the engine; the thread shows who stoppe
   const o2 = await chat.submit(request('U2', 't2', 'second'), second, { minIntervalMs: 0 });
   assert.ok(o1.accepted && o2.accepted && o2.ahead === 1);
   await waitFor(() => engine.started.length === 1);
-  assert.equal(await chat.cancel(request('U2', 't2'), 'U7'), true);
-  assert.equal(await chat.cancel(request('U2', 't2'), 'U7'), false, 'nothing left to cancel');
+  // A bystander is refused politely in the thread; a moderator the platform vouches for may withdraw it.
+  assert.equal(await chat.cancel(request('U2', 't2'), 'U8'), 'refused');
+  assert.match(second.notes.at(-1) ?? '', /only the person who asked.*keeps running/i);
+  assert.equal(chat.activeSession(request('U2', 't2')), o2.sessionId, 'still queued after the refusal');
+  assert.equal(await chat.cancel(request('U2', 't2'), 'U7', { moderator: true }), 'stopped');
+  assert.equal(await chat.cancel(request('U2', 't2'), 'U7', { moderator: true }), 'inactive', 'nothing left to cancel');
   engine.release('first');
   await chat.idle();
   assert.deepEqual(engine.started, ['first']);
@@ -89,7 +93,7 @@ test('cancel while running aborts the engine promptly and frees the thread', asy
   const busy = await chat.submit(request('U1', 't1', 'another'), new RecordingSurface());
   assert.ok(!busy.accepted && busy.reason === 'busy' && busy.activeSessionId === o.sessionId);
   assert.equal(chat.activeSession(request('U1', 't1')), o.sessionId);
-  assert.equal(await chat.cancelSession(o.sessionId, 'U1'), true);
+  assert.equal(await chat.cancelSession(o.sessionId, 'U1'), 'stopped');
   assert.equal(engine.aborted, 1);
   assert.equal(chat.activeSession(request('U1', 't1')), null);
   await chat.idle();
@@ -114,7 +118,7 @@ test('an engine that ignores the abort signal is still stopped at once', async (
   const o = await chat.submit(request('U1', 't'), surface, { minIntervalMs: 0 });
   assert.ok(o.accepted);
   await waitFor(() => chat.stats().running === 1);
-  assert.equal(await chat.cancelSession(o.sessionId, 'U2'), true);
+  assert.equal(await chat.cancelSession(o.sessionId, 'U2', { moderator: true }), 'stopped');
   await chat.idle();
   assert.deepEqual(surface.last()!.status, { state: 'cancelled', by: 'U2' });
   store.close();
@@ -157,6 +161,48 @@ test('dedupe: platform event ids and source events are answered once', async () 
   assert.ok(first.accepted);
   assert.ok(!replay.accepted && replay.reason === 'duplicate');
   assert.equal(engine.inputs.length, 1);
+  store.close();
+});
+
+test('dedupe: a refused request\'s redelivery is dropped silently; a Retry press after a refusal is not', async () => {
+  const store = openSessionStore(':memory:');
+  const engine = new InstantEngine();
+  const chat = createChatService({ engine, store, limits: limits({ userQuota: 1 }) });
+  const ok = await chat.submit(request('U1', 't1', 'q1', { sourceEventId: 'm1' }), new RecordingSurface(), { minIntervalMs: 0 });
+  assert.ok(ok.accepted);
+  await chat.idle();
+  assert.equal(chat.alreadySubmitted('slack', 'm1'), true);
+  assert.equal(chat.alreadySubmitted('slack', 'm2'), false);
+  const surface = new RecordingSurface();
+  const over = await chat.submit(request('U1', 't2', 'q2', { sourceEventId: 'm2' }), surface);
+  assert.ok(!over.accepted && over.reason === 'quota');
+  assert.equal(chat.alreadySubmitted('slack', 'm2'), true, 'the refusal is remembered');
+  const again = await chat.submit(request('U1', 't2', 'q2', { sourceEventId: 'm2' }), surface);
+  assert.ok(!again.accepted && again.reason === 'duplicate');
+  assert.equal(surface.notes.length, 2, 'the quota refusal, then the duplicate notice (adapters ask alreadySubmitted first and drop it silently)');
+  assert.equal(engine.inputs.length, 1);
+  store.close();
+});
+
+test('stop: only the asker or a platform-vouched moderator; Retry stays the asker\'s', async () => {
+  const store = openSessionStore(':memory:');
+  const engine = new GatedEngine();
+  const chat = createChatService({ engine, store, limits: limits() });
+  const surface = new RecordingSurface();
+  const o = await chat.submit(request('U1', 't1', 'long one'), surface, { minIntervalMs: 0 });
+  assert.ok(o.accepted);
+  await waitFor(() => engine.started.length === 1);
+  assert.equal(await chat.cancelSession(o.sessionId, 'U2'), 'refused');
+  assert.equal(await chat.cancel(request('U1', 't1'), 'U2', { moderator: false }), 'refused');
+  assert.equal(surface.notes.length, 2);
+  assert.match(surface.notes[0], /^Sorry, only the person who asked can stop this research; it keeps running\.$/);
+  assert.equal(engine.aborted, 0);
+  assert.equal(chat.activeSession(request('U1', 't1')), o.sessionId);
+  assert.equal(await chat.cancelSession(o.sessionId, 'U3', { moderator: true }), 'stopped');
+  assert.equal(engine.aborted, 1);
+  await chat.idle();
+  assert.deepEqual(surface.last()!.status, { state: 'cancelled', by: 'U3' });
+  assert.equal(await chat.cancelSession(o.sessionId, 'U1'), 'inactive');
   store.close();
 });
 

@@ -99,7 +99,7 @@ test('sessions left running by a dead process are marked interrupted and their t
     await chat2.idle();
     assert.equal(chat2.view(a.sessionId)!.status.state, 'interrupted');
     assert.equal(store2.getSession(fresh.sessionId)!.status, 'done');
-    await chat1.cancelSession(a.sessionId, 'test'); // let process 1's engine end
+    await chat1.cancelSession(a.sessionId, 'test', { moderator: true }); // let process 1's engine end
     store1.close();
     store2.close();
   } finally {
@@ -148,5 +148,35 @@ test('traces of sessions finished before the retention period are deleted at sta
   const view = chat3.view(o.sessionId)!;
   assert.equal(view.status.state, 'done');
   assert.deepEqual(view.answer!.sources.map((s) => s.domain), ['real.example']);
+  store.close();
+});
+
+test('v3: a database from v2 whose rows share a source event migrates; one session per platform event from then on', () => {
+  const db = new DatabaseSync(':memory:');
+  assert.equal(migrate(db, 2), 2);
+  const insert = db.prepare(
+    `INSERT INTO sessions (id, platform, workspace_id, channel_id, thread_id, user_id, question, status, created_at, source_event_id)
+     VALUES (?, ?, 'T1', 'C1', '1.2', 'U1', 'q', 'done', 1000, ?)`,
+  );
+  insert.run('a', 'slack', 'ev1');
+  insert.run('b', 'slack', 'ev1'); // written twice by an older version
+  insert.run('c', 'discord', 'ev1');
+  assert.equal(migrate(db), MIGRATIONS.length);
+  const sources = db.prepare('SELECT id, source_event_id AS s FROM sessions ORDER BY id').all() as { id: string; s: string | null }[];
+  assert.deepEqual(sources.map((r) => [r.id, r.s]), [['a', 'ev1'], ['b', null], ['c', 'ev1']]);
+  assert.throws(() => insert.run('d', 'slack', 'ev1'), /UNIQUE/);
+  db.close();
+
+  const store = openSessionStore(':memory:');
+  const rec = (id: string, sourceEventId: string | null) => ({
+    id, ref: { platform: 'slack' as const, workspaceId: 'T1', channelId: 'C1', threadId: id }, userId: 'U1', question: 'q',
+    status: 'queued' as const, createdAt: 1, startedAt: null, finishedAt: null, answer: null, citations: null, error: null,
+    cancelledBy: null, sourceEventId, steps: null,
+  });
+  assert.equal(store.createSession(rec('s1', 'ev9')), true);
+  assert.equal(store.createSession(rec('s2', 'ev9')), false, 'same platform event: nothing written');
+  assert.equal(store.getSession('s2'), null);
+  assert.equal(store.createSession(rec('s3', null)), true);
+  assert.equal(store.createSession(rec('s4', null)), true, 'requests without an event id are never duplicates');
   store.close();
 });

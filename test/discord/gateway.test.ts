@@ -106,6 +106,25 @@ test('gateway replays of the same message or interaction are answered once', asy
   }
 });
 
+test('a mention whose first processing died before its session existed is answered when replayed', async () => {
+  const eng = new ScriptedEngine({ steps, answer: 'Answered after all.' });
+  const store = openSessionStore(':memory:');
+  const id = '1033044521375799001';
+  // The previous process marked the message seen (as the adapter once did first), then died.
+  assert.equal(store.markEventSeen('discord', `message:${id}`, Date.now()), true);
+  const rig = await startRig({ engine: eng, store });
+  const { fake } = rig;
+  try {
+    const d = fake.userMessage({ id, content: `<@${fake.applicationId}> lost?`, mentionBot: true });
+    const threadId = await fake.waitFor(() => fake.threadFor(d.id), 'thread');
+    await waitForBotText(fake, threadId, 'Answered after all.');
+    assert.deepEqual(eng.inputs.map((i) => i.question), ['lost?']);
+    assert.equal(store.findBySourceEvent('discord', id)?.question, 'lost?');
+  } finally {
+    await rig.close();
+  }
+});
+
 test('without the Message Content intent, un-mentioned thread replies (blank content) are ignored', async () => {
   const eng = new ScriptedEngine({ steps, answer: 'First.' });
   const rig = await startRig({ engine: eng });

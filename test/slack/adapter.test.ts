@@ -126,6 +126,41 @@ test('retries and the app_mention/message twins are one research; the only deliv
   }
 });
 
+test('a question whose first processing died before its session existed is answered on Slack\'s retry; a refusal is posted once', async () => {
+  const engine = scriptedEngine(researchScript(1));
+  const store = openSessionStore(':memory:');
+  const ts = newTs();
+  // The first process got as far as marking the delivery seen (what the adapter once did before
+  // submitting), then died: no session was recorded.
+  assert.equal(store.markEventSeen('slack', `msg:T00FAKE00AA:${CHAN}:${ts}`, Date.now()), true);
+  const h = await startHarness({ engine, store, limits: { userQuota: 1 } });
+  try {
+    const body = mention('asked before the crash', { ts });
+    assert.equal(await h.post(body, { retryNum: 1 }), 200);
+    await h.fake.waitFor(() => h.fake.files.filter((f) => f.completed).length === 1, 15000, 'answered');
+    assert.equal(await h.post(body, { retryNum: 2 }), 200, 'a true duplicate after the session exists');
+    await h.chat.idle();
+    assert.deepEqual(engine.inputs.map((i) => i.question), ['asked before the crash']);
+    assert.equal(store.findBySourceEvent('slack', `msg:T00FAKE00AA:${CHAN}:${ts}`)?.question, 'asked before the crash');
+    // A refused question (quota used up) delivered twice is refused once, and not as "already being answered".
+    const ts2 = newTs();
+    const refused = mention('over quota', { ts: ts2 });
+    assert.equal(await h.post(refused), 200);
+    await h.fake.waitFor(() => h.fake.thread(CHAN, ts2).length === 1, 15000, 'quota refusal');
+    assert.equal(await h.post(refused, { retryNum: 1 }), 200);
+    // A later question's refusal arrives after the retry was handled (and dropped).
+    const ts3 = newTs();
+    assert.equal(await h.post(mention('later', { ts: ts3 })), 200);
+    await h.fake.waitFor(() => h.fake.thread(CHAN, ts3).length === 1, 15000, 'later refusal');
+    await h.chat.idle();
+    assert.equal(h.fake.thread(CHAN, ts2).length, 1, 'one refusal for one question');
+    assert.ok(!h.fake.callsOf('chat.postMessage').some((c) => /already being answered/.test(JSON.stringify(c))));
+    assert.equal(engine.inputs.length, 1);
+  } finally {
+    await h.close();
+  }
+});
+
 test('Slack\'s URL verification is answered; after stop() events get 503', async () => {
   const engine = scriptedEngine(researchScript(1));
   const h = await startHarness({ engine });

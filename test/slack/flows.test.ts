@@ -72,7 +72,7 @@ test('CIR_FOLLOWUP=mention: plain replies are ignored, a mention in the thread i
   }
 });
 
-test('the Stop button stops a running research and the thread says who stopped it', async () => {
+test('only the asker may stop (Slack vouches for no moderator): a bystander is refused, the asker stops it', async () => {
   const h = await startHarness({ engine: scriptedEngine(untilStopped) });
   try {
     const ts = newTs();
@@ -83,17 +83,27 @@ test('the Stop button stops a running research and the thread says who stopped i
       .flatMap((b) => b.elements ?? [])
       .find((e) => e.action_id === 'cir_stop');
     assert.ok(stop, 'Stop button present');
-    const action = {
+    const press = (userId: string) => ({
       type: 'block_actions',
-      user: { id: 'U00FAKEUSER2', team_id: 'T00FAKE00AA' },
+      user: { id: userId, team_id: 'T00FAKE00AA' },
       team: { id: 'T00FAKE00AA' },
       container: { type: 'message', message_ts: status.ts, channel_id: CHAN, thread_ts: ts },
       channel: { id: CHAN },
       message: { ts: status.ts, thread_ts: ts },
       actions: [{ type: 'button', action_id: 'cir_stop', value: stop.value, block_id: 'cir_controls' }],
-    };
-    assert.equal(await h.post(action, { form: true }), 200);
-    await h.fake.waitFor(() => JSON.stringify(h.fake.thread(CHAN, ts)[0].blocks).includes('Stopped by <@U00FAKEUSER2>'), 15000, 'stopped status');
+    });
+    const ref = { platform: 'slack' as const, workspaceId: 'T00FAKE00AA', channelId: CHAN, threadId: ts };
+    // A bystander: refused politely in the thread, by button and by typing "stop"; it keeps running.
+    assert.equal(await h.post(press('U00FAKEUSER2'), { form: true }), 200);
+    const refusals = () => h.fake.thread(CHAN, ts).filter((m) => /only the person who asked can stop/i.test(m.text ?? '')).length;
+    await h.fake.waitFor(() => refusals() === 1, 15000, 'refusal of the button');
+    await h.post(reply('stop', ts, { user: 'U00FAKEUSER2' }));
+    await h.fake.waitFor(() => refusals() === 2, 15000, 'refusal of the text');
+    assert.ok(h.chat.activeSession(ref) !== null, 'still running after the refusals');
+    assert.doesNotMatch(JSON.stringify(h.fake.thread(CHAN, ts)[0].blocks), /Stopped/);
+    // The asker may.
+    assert.equal(await h.post(press('U00FAKEUSER1'), { form: true }), 200);
+    await h.fake.waitFor(() => JSON.stringify(h.fake.thread(CHAN, ts)[0].blocks).includes('Stopped by <@U00FAKEUSER1>'), 15000, 'stopped status');
     await h.chat.idle();
     assert.doesNotMatch(JSON.stringify(h.fake.thread(CHAN, ts)[0].blocks), /cir_stop/);
   } finally {

@@ -15,7 +15,7 @@ import {
 import type { ChatService } from '../../chat/service.ts';
 import type { ResearchRequest } from '../../chat/types.ts';
 import type { Logger } from '../../ops/log.ts';
-import { classifyMessage, type MessageFacts, type Where } from './classify.ts';
+import { classifyMessage, type Decision, type MessageFacts, type Where } from './classify.ts';
 import { parseCustomId } from './components.ts';
 import { RESEARCH_COMMAND } from './command.ts';
 import { discordCode, isAccessError, isThreadRefusal, missingPermissionsText, NEEDED, noThreadText, threadRefusalReason } from './errors.ts';
@@ -105,17 +105,7 @@ export function createHandlers(ctx: HandlerContext) {
 
   // ---- stopping ------------------------------------------------------------------------------
 
-  /** The asker may stop their research; so may members who can manage messages there. */
-  function mayStop(sessionId: string, userId: string, moderator: boolean): boolean {
-    const asker = chat.view(sessionId)?.userId;
-    return !asker || asker === userId || moderator;
-  }
-
-  function refusedStop(sessionId: string): string {
-    const asker = chat.view(sessionId)?.userId;
-    return `Only ${asker ? `<@${asker}>` : 'the asker'} or a moderator (Manage Messages) can stop this research.`;
-  }
-
+  /** Whether the author may stop anyone's research here (the chat layer decides with this). */
   function canModerate(message: Message): boolean {
     try {
       if (!message.inGuild() || !message.member) return false;
@@ -144,6 +134,9 @@ export function createHandlers(ctx: HandlerContext) {
     };
   }
 
+  /** Research messages between the replay check and submit() (their thread is being opened). */
+  const inFlight = new Set<string>();
+
   async function onMessage(message: Message): Promise<void> {
     if (message.author.id === client.user?.id) return;
     const d = classifyMessage(await facts(message), {
@@ -153,7 +146,23 @@ export function createHandlers(ctx: HandlerContext) {
       isResearchThread: (w) => chat.isResearchThread({ platform: 'discord', ...w }),
     });
     if (d.kind === 'ignore') return;
-    if (!chat.markEventSeen('discord', `message:${message.id}`)) return;
+    // A replayed research request is recognised by the chat layer from its session (sourceEventId);
+    // asking before opening a thread avoids an empty one. Help and "stop" use the seen-event list.
+    const replayed =
+      d.kind === 'help' || d.kind === 'stop'
+        ? !chat.markEventSeen('discord', `message:${message.id}`)
+        : inFlight.has(message.id) || chat.alreadySubmitted('discord', message.id);
+    if (replayed) return;
+    if (d.kind !== 'help' && d.kind !== 'stop') {
+      // Until submit() records it, a replay arriving meanwhile is recognised here.
+      inFlight.add(message.id);
+      try {
+        await research(message, d);
+      } finally {
+        inFlight.delete(message.id);
+      }
+      return;
+    }
     const userId = message.author.id;
     const postTo = d.where.threadId || d.where.channelId;
 
@@ -162,18 +171,16 @@ export function createHandlers(ctx: HandlerContext) {
       return;
     }
     if (d.kind === 'stop') {
-      const sid = chat.activeSession({ platform: 'discord', ...d.where });
-      const text = !sid
-        ? 'Nothing is running here.'
-        : !mayStop(sid, userId, canModerate(message))
-          ? refusedStop(sid)
-          : (await chat.cancelSession(sid, userId))
-            ? null
-            : 'Nothing is running here.';
+      // Someone else is refused in the thread by the chat layer.
+      const outcome = await chat.cancel({ platform: 'discord', ...d.where }, userId, { moderator: canModerate(message) });
+      const text = outcome === 'inactive' ? 'Nothing is running here.' : null;
       if (text) await writer.post(postTo, { content: text, message_reference: { message_id: message.id, fail_if_not_exists: false } });
-      return;
     }
+  }
 
+  async function research(message: Message, d: Extract<Decision, { kind: 'open' | 'ask' }>): Promise<void> {
+    const userId = message.author.id;
+    const postTo = d.where.threadId || d.where.channelId;
     let targets: [Target, Target | null];
     if (d.kind === 'open') targets = await channelTargets(d.where, message.id, d.question);
     else targets = [{ where: d.where, channelId: postTo }, null];
@@ -229,13 +236,12 @@ export function createHandlers(ctx: HandlerContext) {
     const action = parseCustomId(i.customId);
     if (!action) return;
     if (action.kind === 'stop') {
+      // Acknowledged first: stopping waits for the engine, and a refusal is posted in the thread.
+      await i.deferReply({ flags: MessageFlags.Ephemeral });
       const moderator = i.memberPermissions?.has(PermissionFlagsBits.ManageMessages) ?? false;
-      if (!mayStop(action.sessionId, i.user.id, moderator)) {
-        await i.reply({ content: refusedStop(action.sessionId), flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
-        return;
-      }
-      const ok = await chat.cancelSession(action.sessionId, i.user.id);
-      await i.reply({ content: ok ? 'Stopping…' : 'That research is not running any more.', flags: MessageFlags.Ephemeral });
+      const outcome = await chat.cancelSession(action.sessionId, i.user.id, { moderator });
+      const receipt = { stopped: 'Stopped.', inactive: 'That research is not running any more.', refused: 'You cannot stop this research (see the thread).' };
+      await i.editReply({ content: receipt[outcome], allowedMentions: { parse: [] } });
       return;
     }
     if (action.kind === 'retry') {

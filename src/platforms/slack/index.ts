@@ -87,7 +87,7 @@ export function createSlackAdapter(deps: SlackAdapterDeps): PlatformAdapter {
       userId,
       dm,
       // No one could see the research: do not spend the model on it.
-      onUnreachable: (sessionId) => void chat.cancelSession(sessionId, botUserId),
+      onUnreachable: (sessionId) => void chat.cancelSession(sessionId, botUserId, { moderator: true }),
     });
 
   const postInThread = async (ref: ThreadRef, text: string) => {
@@ -112,7 +112,14 @@ export function createSlackAdapter(deps: SlackAdapterDeps): PlatformAdapter {
       return;
     }
     // After Bolt verified the signature. Retries and the app_mention/message twins share the key.
-    if (!chat.markEventSeen('slack', intent.dedupeKey)) {
+    // A research request is deduped by the chat layer with its session (submit answers 'duplicate'),
+    // so a crash before the session was recorded leaves Slack's retry to be processed, not dropped.
+    // No await between this check and submit(): a twin cannot slip in between.
+    const duplicate =
+      intent.kind === 'research'
+        ? chat.alreadySubmitted('slack', intent.dedupeKey)
+        : !chat.markEventSeen('slack', intent.dedupeKey);
+    if (duplicate) {
       logger.debug({ key: intent.dedupeKey, eventId: body.event_id }, 'slack: duplicate delivery dropped');
       return;
     }
@@ -121,8 +128,10 @@ export function createSlackAdapter(deps: SlackAdapterDeps): PlatformAdapter {
         await postInThread(intent.ref, helpText(botUserId));
         return;
       case 'stop': {
-        const stopped = await chat.cancel(intent.ref, intent.userId);
-        if (!stopped) await postInThread(intent.ref, 'Nothing is running in this thread.');
+        // Slack cannot vouch for a moderator without an extra scope: only the asker may stop.
+        // A refusal is posted in the thread by the chat layer.
+        const outcome = await chat.cancel(intent.ref, intent.userId, { moderator: false });
+        if (outcome === 'inactive') await postInThread(intent.ref, 'Nothing is running in this thread.');
         return;
       }
       case 'research':
@@ -144,10 +153,10 @@ export function createSlackAdapter(deps: SlackAdapterDeps): PlatformAdapter {
     await ack();
     const intent = parseAction(body as unknown as SlackActionBody, actionIds);
     if (intent.kind === 'stop') {
-      const stopped =
-        (intent.sessionId && (await chat.cancelSession(intent.sessionId, intent.userId))) ||
-        (intent.ref !== null && (await chat.cancel(intent.ref, intent.userId)));
-      logger.info({ sessionId: intent.sessionId, by: intent.userId, stopped }, 'slack: stop pressed');
+      // Only the asker may stop (see above); the chat layer tells anyone else so in the thread.
+      let outcome = intent.sessionId ? await chat.cancelSession(intent.sessionId, intent.userId, { moderator: false }) : 'inactive';
+      if (outcome === 'inactive' && intent.ref !== null) outcome = await chat.cancel(intent.ref, intent.userId, { moderator: false });
+      logger.info({ sessionId: intent.sessionId, by: intent.userId, outcome }, 'slack: stop pressed');
     } else if (intent.kind === 'retry') {
       const ref = chat.view(intent.sessionId)?.ref;
       if (!ref) return void logger.info({ sessionId: intent.sessionId }, 'slack: retry of an unknown session');

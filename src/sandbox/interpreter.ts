@@ -47,7 +47,7 @@ const CHILD_ENV = { MALLOC_TRIM_THRESHOLD_: '131072' };
 
 export function spawnChild(launch: Launch, init: ChildInit, entry?: string[]): ChildProcess {
   const { command, args } = childCommand(launch, init, entry);
-  return spawn(command, args, {
+  const child = spawn(command, args, {
     env: CHILD_ENV, // no secrets, no configuration: the child is told everything through argv
     // Measured on Node 24.21: a worker thread under --permission may read everything below the
     // process's working directory (the main thread may not). Inherited, that was the bot's own
@@ -58,6 +58,15 @@ export function spawnChild(launch: Launch, init: ChildInit, entry?: string[]): C
     serialization: 'advanced',
     detached: false,
   });
+  // The process we spawned may be the namespace wrapper. Killed just after it forked (a sandbox
+  // closing while an interpreter starts), its node child missed the parent-death signal and lived
+  // on, holding the IPC channel and stderr, so the host never exited (seen in limits.test.ts).
+  // Closing our ends once it is gone makes any such orphan see 'disconnect' and exit.
+  child.once('exit', () => {
+    if (child.connected) child.disconnect();
+    (child.stderr as { unref?: () => void } | null)?.unref?.(); // still read, but holds nothing open
+  });
+  return child;
 }
 
 /** Keeps the last few KB of a child's stderr for diagnostics. */

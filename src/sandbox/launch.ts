@@ -1,7 +1,7 @@
 // How an interpreter process is started: Node 24 (this very binary) under the permission model,
-// with an environment holding one malloc setting, and - where the host allows it - inside fresh user, network and pid
-// namespaces (`unshare -rnpf`), so that no socket reaches anything and no host process can be
-// signalled. Node's permission model has no network control; the namespace is the network cut-off.
+// with an environment holding one malloc setting, and - where the host allows it - inside fresh
+// user, network and pid namespaces (`unshare -rnpf`), so that no socket reaches anything and no
+// host process can be signalled. Node's permission model has no network control; the namespace is the network cut-off.
 import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { dirname, join } from 'node:path';

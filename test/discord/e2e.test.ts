@@ -3,36 +3,19 @@
 // service and Discord adapter against the fake Discord.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseConfig } from '../../src/config.ts';
-import { silentLogger } from '../../src/ops/log.ts';
-import { buildEngine } from '../../src/wiring/engine.ts';
-import { type ScriptContext, startFakeLlm } from '../fakes/llm.ts';
-import { fakeResults, startFakeSearch } from '../fakes/search.ts';
-import { ARTICLES, startFakeWeb } from '../fakes/web.ts';
+import { ARTICLES } from '../fakes/web.ts';
+import { codeStep, startResearchStack } from '../fakes/research-stack.ts';
 import { botMessages, startRig } from './helpers.ts';
 
-const code = (body: string) => `I need to look this up.\n<start_code>\n\`\`\`python\n${body}\n\`\`\`\n<end_code>\n`;
-
 test('/research is researched by the real engine and answered in its thread with a read source and the trace', async () => {
-  const web = await startFakeWeb();
   const article = ARTICLES[0];
-  const articleUrl = `${web.url}${article.path}`;
-  const search = await startFakeSearch({ results: fakeResults(web.url, [article.path, ARTICLES[1].path]) });
-  const llm = await startFakeLlm(({ call }: ScriptContext) => {
-    if (call === 0) return code('print(web_search("how volcanoes shape islands"))');
-    if (call === 1) return code(`page = web_visit("${articleUrl}")\nprint(page[:400])`);
-    return `The page explains it.\n</think>\n\nIslands grow as lava cools into new coastline [${article.title}](${articleUrl}).\n\nSourdough is unrelated [The Slow Science of Sourdough](${web.url}${ARTICLES[1].path}).`;
+  const stack = await startResearchStack(([articleUrl, breadUrl], { call }) => {
+    if (call === 0) return codeStep('print(web_search("how volcanoes shape islands"))');
+    if (call === 1) return codeStep(`page = web_visit("${articleUrl}")\nprint(page[:400])`);
+    return `The page explains it.\n</think>\n\nIslands grow as lava cools into new coastline [${article.title}](${articleUrl}).\n\nSourdough is unrelated [The Slow Science of Sourdough](${breadUrl}).`;
   });
-  const env = parseConfig({
-    CIR_LLM_BASE_URL: llm.baseUrl,
-    CIR_SEARCH_PROVIDER: 'searxng',
-    CIR_SEARXNG_URL: search.searxngUrl,
-    CIR_FETCH_ALLOW_HOSTS: web.allowHost,
-    CIR_SANDBOX_POOL_SIZE: '1',
-    CIR_MAX_STEPS: '6',
-  });
-  const engine = await buildEngine(env, silentLogger);
-  const rig = await startRig({ engine: engine.engine });
+  const articleUrl = stack.articleUrls[0];
+  const rig = await startRig({ engine: stack.engine });
   const { fake } = rig;
   try {
     const it = fake.slashCommand({ question: 'How do volcanoes shape islands?' });
@@ -55,7 +38,6 @@ test('/research is researched by the real engine and answered in its thread with
     assert.match(upload.files[0].content, /Kilauea caldera/, 'the trace has the full observation');
   } finally {
     await rig.close();
-    await engine.close();
-    await Promise.all([llm.close(), search.close(), web.close()]);
+    await stack.close();
   }
 });

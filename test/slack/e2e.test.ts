@@ -3,37 +3,19 @@
 // real chat service and Slack adapter against the fake Slack.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseConfig } from '../../src/config.ts';
-import { silentLogger } from '../../src/ops/log.ts';
-import { buildEngine } from '../../src/wiring/engine.ts';
-import { type ScriptContext, startFakeLlm } from '../fakes/llm.ts';
-import { fakeResults, startFakeSearch } from '../fakes/search.ts';
-import { ARTICLES, startFakeWeb } from '../fakes/web.ts';
+import { ARTICLES } from '../fakes/web.ts';
+import { codeStep, startResearchStack } from '../fakes/research-stack.ts';
 import { mention, newTs, startHarness } from './harness.ts';
 
-const code = (body: string) => `I need to look this up.\n<start_code>\n\`\`\`python\n${body}\n\`\`\`\n<end_code>\n`;
-
 test('a Slack mention is researched by the real engine and answered with a cited, read source', async () => {
-  const web = await startFakeWeb();
   const article = ARTICLES[0];
-  const articleUrl = `${web.url}${article.path}`;
-  const search = await startFakeSearch({ results: fakeResults(web.url, [article.path]) });
-  const llm = await startFakeLlm(({ call }: ScriptContext) => {
-    const outputs = call;
-    if (outputs === 0) return code('print(web_search("how volcanoes shape islands"))');
-    if (outputs === 1) return code(`page = web_visit("${articleUrl}")\nprint(page[:400])`);
+  const stack = await startResearchStack(([articleUrl], { call }) => {
+    if (call === 0) return codeStep('print(web_search("how volcanoes shape islands"))');
+    if (call === 1) return codeStep(`page = web_visit("${articleUrl}")\nprint(page[:400])`);
     return `The page explains it.\n</think>\n\nIslands grow as lava cools into new coastline, per [${article.title}](${articleUrl}).`;
   });
-  const env = parseConfig({
-    CIR_LLM_BASE_URL: llm.baseUrl,
-    CIR_SEARCH_PROVIDER: 'searxng',
-    CIR_SEARXNG_URL: search.searxngUrl,
-    CIR_FETCH_ALLOW_HOSTS: web.allowHost,
-    CIR_SANDBOX_POOL_SIZE: '1',
-    CIR_MAX_STEPS: '6',
-  });
-  const engine = await buildEngine(env, silentLogger);
-  const h = await startHarness({ engine: engine.engine });
+  const articleUrl = stack.articleUrls[0];
+  const h = await startHarness({ engine: stack.engine });
   try {
     const ts = newTs();
     assert.equal(await h.post(mention('how do volcanoes shape islands?', { ts })), 200);
@@ -54,7 +36,6 @@ test('a Slack mention is researched by the real engine and answered with a cited
     assert.match(h.fake.files[0].content, /Kilauea caldera/, 'the trace has the full observation');
   } finally {
     await h.close();
-    await engine.close();
-    await Promise.all([llm.close(), search.close(), web.close()]);
+    await stack.close();
   }
 });

@@ -62,15 +62,6 @@ export function textOf(n: AnyNode): string {
   return out;
 }
 
-export function removeNode(n: AnyNode): void {
-  const p = n.parent;
-  if (!p) return;
-  const i = p.children.indexOf(n as never);
-  if (i >= 0) p.children.splice(i, 1);
-  // keep sibling links consistent enough for our own walks (we only use children arrays)
-  n.parent = null;
-}
-
 export function findFirst(n: AnyNode, pred: (e: Element) => boolean): Element | null {
   if (isElement(n) && pred(n)) return n;
   if (!('children' in n)) return null;

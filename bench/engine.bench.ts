@@ -9,7 +9,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createEngine } from '../src/engine/index.ts';
-import { silentLogger } from '../src/ops/log.ts';
+import { silentLogger } from '../src/util/log.ts';
 import { createSandbox } from '../src/sandbox/index.ts';
 import { formatSearchResults } from '../src/tools/index.ts';
 import { startFakeLlm } from '../test/fakes/llm.ts';

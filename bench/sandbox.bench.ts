@@ -3,7 +3,7 @@
 // reference executor's way, a new `python3 -c` process with a prelude per block.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { silentLogger } from '../src/ops/log.ts';
+import { silentLogger } from '../src/util/log.ts';
 import { createSandbox, type HostTools } from '../src/sandbox/index.ts';
 import { Interpreter } from '../src/sandbox/interpreter.ts';
 import { detectLaunch, pyodideDir } from '../src/sandbox/launch.ts';

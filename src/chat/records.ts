@@ -2,7 +2,7 @@
 // history, platform event dedupe, feedback, traces, views rebuilt after the fact, and the threads a
 // dead process left interrupted. The scheduler (scheduler.ts) builds on this with live sessions.
 import type { Turn } from '../engine/events.ts';
-import { silentLogger, type Logger } from '../ops/log.ts';
+import { silentLogger, type Logger } from '../util/log.ts';
 import { refOf } from './admission.ts';
 import type { ChatServiceDeps } from './service.ts';
 import type { SessionRecord, SessionStore } from './store.ts';

@@ -2,7 +2,7 @@
 // their events into ResearchRequest and render the ThreadView they are given; all research state,
 // scheduling (per-user, per-workspace, global), pacing, follow-ups and cancellation live here.
 import type { ResearchEngine, ResearchEvent, Turn } from '../engine/events.ts';
-import type { Logger } from '../ops/log.ts';
+import type { Logger } from '../util/log.ts';
 import type { ChatLimits } from './limits.ts';
 import { ChatServiceImpl } from './scheduler.ts';
 import type { SessionStatus, SessionStore } from './store.ts';

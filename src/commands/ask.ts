@@ -4,7 +4,7 @@
 // 141 the reader of stdout went away (a pipe closed).
 import { secretValues } from '../config.ts';
 import type { ResearchEvent } from '../engine/events.ts';
-import { createLogger } from '../ops/log.ts';
+import { createLogger } from '../util/log.ts';
 import { humanRenderer, jsonRenderer } from '../platforms/terminal/render.ts';
 import { buildEngine } from '../wiring/engine.ts';
 import { commandLine, configOrReport, EXIT_USAGE } from './common.ts';

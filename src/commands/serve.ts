@@ -6,7 +6,7 @@ import { createChatService, type ChatService } from '../chat/service.ts';
 import { openSessionStore } from '../chat/store.ts';
 import { startBot, type EngineParts } from '../ops/bot.ts';
 import { displayUrl } from '../ops/health.ts';
-import { createLogger, type Logger } from '../ops/log.ts';
+import { createLogger, type Logger } from '../util/log.ts';
 import type { PlatformAdapter } from '../platforms/types.ts';
 import { buildEngine } from '../wiring/engine.ts';
 import { commandLine, configOrReport, EXIT_USAGE } from './common.ts';

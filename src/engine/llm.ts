@@ -5,7 +5,7 @@
 // cache still applies and the watcher sees no repeated text).
 import { setTimeout as wait } from 'node:timers/promises';
 import OpenAI, { APIConnectionError, APIError, APIUserAbortError } from 'openai';
-import type { Logger } from '../ops/log.ts';
+import type { Logger } from '../util/log.ts';
 import { AbortedError } from './abort.ts';
 import type { Finish } from './parse.ts';
 

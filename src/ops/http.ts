@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { HttpRoute } from '../platforms/types.ts';
 import type { HealthCheck } from './health.ts';
-import type { Logger } from './log.ts';
+import type { Logger } from '../util/log.ts';
 import type { Metrics } from './metrics.ts';
 
 export interface HttpServerOptions {

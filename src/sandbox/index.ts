@@ -1,7 +1,7 @@
 // The Python sandbox: Pyodide interpreters in separate, locked-down Node processes (see launch.ts),
 // one per research session, started ahead of demand by a pool, from a memory snapshot when one
 // can be made. Nothing the sandboxed code does can take this process down.
-import { silentLogger, type Logger } from '../ops/log.ts';
+import { silentLogger, type Logger } from '../util/log.ts';
 import { Interpreter } from './interpreter.ts';
 import { detectLaunch, pyodideDir, type NetworkMode } from './launch.ts';
 import { Pool } from './pool.ts';

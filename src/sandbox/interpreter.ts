@@ -2,7 +2,7 @@
 // calls, interrupt, and kill when interruption does not work. Everything the child says is
 // checked here, because the child runs hostile code.
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { Logger } from '../ops/log.ts';
+import type { Logger } from '../util/log.ts';
 import { childCommand, childDir, type Launch } from './launch.ts';
 import { MAX_ARG_CHARS, MAX_TEXT_CHARS, type ChildInit, type HostToChild } from './protocol.ts';
 import type { HostTools, RunResult } from './types.ts';

@@ -1,6 +1,6 @@
 // Keeps `size` interpreters started ahead of demand so that a new session does not wait for one.
 // An interpreter leaves the pool for good: sessions never hand one back (no state may leak).
-import type { Logger } from '../ops/log.ts';
+import type { Logger } from '../util/log.ts';
 import type { Interpreter } from './interpreter.ts';
 
 export interface PoolOptions {

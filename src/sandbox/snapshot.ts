@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Logger } from '../ops/log.ts';
+import type { Logger } from '../util/log.ts';
 import { spawnChild, tailStderr } from './interpreter.ts';
 import { preludePath, type Launch } from './launch.ts';
 

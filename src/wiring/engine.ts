@@ -4,7 +4,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import type { Env } from '../config.ts';
 import { createEngine } from '../engine/index.ts';
 import type { ResearchEngine } from '../engine/events.ts';
-import type { Logger } from '../ops/log.ts';
+import type { Logger } from '../util/log.ts';
 import type { Sandbox } from '../sandbox/types.ts';
 import { formatSearchResults, formatVisitError, formatVisitedPage } from '../tools/index.ts';
 import { buildSandbox } from './sandbox.ts';

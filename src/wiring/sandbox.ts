@@ -1,7 +1,7 @@
 // Maps configuration to the sandbox's options. Only main.ts (and CLIs) call this.
 import { resolve } from 'node:path';
 import type { Env } from '../config.ts';
-import type { Logger } from '../ops/log.ts';
+import type { Logger } from '../util/log.ts';
 import { createSandbox, type Sandbox } from '../sandbox/index.ts';
 
 export function buildSandbox(env: Env, logger: Logger): Promise<Sandbox> {

@@ -6,7 +6,7 @@ import { DEFAULT_CHAT_LIMITS } from '../../src/chat/limits.ts';
 import { createChatService } from '../../src/chat/service.ts';
 import { openSessionStore } from '../../src/chat/store.ts';
 import { parseConfig } from '../../src/config.ts';
-import { silentLogger } from '../../src/ops/log.ts';
+import { silentLogger } from '../../src/util/log.ts';
 import { createDiscordAdapter } from '../../src/platforms/discord/index.ts';
 import { startFakeDiscord } from '../fakes/discord.ts';
 import { loadGatewayFixture } from '../fakes/discord-payloads.ts';

@@ -5,7 +5,7 @@ import { DEFAULT_CHAT_LIMITS, type ChatLimits } from '../../src/chat/limits.ts';
 import { openSessionStore, type SessionStore } from '../../src/chat/store.ts';
 import { parseConfig } from '../../src/config.ts';
 import type { ResearchEngine, ResearchEvent, ResearchInput } from '../../src/engine/events.ts';
-import { silentLogger } from '../../src/ops/log.ts';
+import { silentLogger } from '../../src/util/log.ts';
 import { createDiscordAdapter } from '../../src/platforms/discord/index.ts';
 import type { PlatformAdapter } from '../../src/platforms/types.ts';
 import { startFakeDiscord, type FakeDiscord, type StoredMessage } from '../fakes/discord.ts';

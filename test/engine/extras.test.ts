@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createLlmClient } from '../../src/engine/llm.ts';
 import { createTokenCounter } from '../../src/engine/tokens.ts';
 import type { ResearchEvent } from '../../src/engine/events.ts';
-import { silentLogger } from '../../src/ops/log.ts';
+import { silentLogger } from '../../src/util/log.ts';
 import { humanRenderer, jsonRenderer } from '../../src/platforms/terminal/render.ts';
 import type { Sandbox } from '../../src/sandbox/index.ts';
 import { startFakeLlm } from '../fakes/llm.ts';

@@ -3,7 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import { createEngine, type EngineDeps } from '../../src/engine/index.ts';
 import type { ResearchEvent, ResearchInput } from '../../src/engine/events.ts';
-import { silentLogger } from '../../src/ops/log.ts';
+import { silentLogger } from '../../src/util/log.ts';
 import { createSandbox, type Sandbox } from '../../src/sandbox/index.ts';
 import { formatSearchResults } from '../../src/tools/index.ts';
 import { ToolError, type SearchProvider, type VisitedPage } from '../../src/tools/types.ts';

@@ -7,7 +7,7 @@
 //   await stack.close();
 import { type Env, parseConfig } from '../../src/config.ts';
 import type { ResearchEngine } from '../../src/engine/events.ts';
-import { silentLogger } from '../../src/ops/log.ts';
+import { silentLogger } from '../../src/util/log.ts';
 import { buildEngine } from '../../src/wiring/engine.ts';
 import { type FakeLlm, type ScriptContext, type Turn, startFakeLlm } from './llm.ts';
 import { type FakeSearch, fakeResults, startFakeSearch } from './search.ts';

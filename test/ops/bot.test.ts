@@ -13,7 +13,7 @@ import { openSessionStore } from '../../src/chat/store.ts';
 import type { ThreadSurface, ThreadView } from '../../src/chat/types.ts';
 import type { ResearchEngine, ResearchEvent } from '../../src/engine/events.ts';
 import { startBot } from '../../src/ops/bot.ts';
-import { silentLogger } from '../../src/ops/log.ts';
+import { silentLogger } from '../../src/util/log.ts';
 import type { PlatformAdapter } from '../../src/platforms/types.ts';
 import { createSlackAdapter } from '../../src/platforms/slack/index.ts';
 import { parseConfig } from '../../src/config.ts';

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { createHttpServer } from '../../src/ops/http.ts';
 import { createHealthCheck, displayUrl } from '../../src/ops/health.ts';
 import { createMetrics } from '../../src/ops/metrics.ts';
-import { silentLogger } from '../../src/ops/log.ts';
+import { silentLogger } from '../../src/util/log.ts';
 import type { SandboxStatus } from '../../src/sandbox/types.ts';
 
 const MODEL = 'Intelligent-Internet/II-Search-CIR-4B';

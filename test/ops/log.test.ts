@@ -10,7 +10,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 /** Runs `body` in a fresh process with `logger` = createLogger('info', 1, secrets); returns stdout. */
 function logged(secrets: string[], body: string): Promise<string> {
   const script = `
-    import { createLogger } from './src/ops/log.ts';
+    import { createLogger } from './src/util/log.ts';
     const logger = createLogger('info', 1, ${JSON.stringify(secrets)});
     ${body}
   `;

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { silentLogger } from '../../src/ops/log.ts';
+import { silentLogger } from '../../src/util/log.ts';
 import { Interpreter } from '../../src/sandbox/interpreter.ts';
 import { detectLaunch, pyodideDir } from '../../src/sandbox/launch.ts';
 import { defaultCacheDir, ensureSnapshot } from '../../src/sandbox/snapshot.ts';

@@ -6,7 +6,7 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSandbox } from '../../src/sandbox/index.ts';
-import { silentLogger } from '../../src/ops/log.ts';
+import { silentLogger } from '../../src/util/log.ts';
 import { detectLaunch, pyodideDir } from '../../src/sandbox/launch.ts';
 import { ensureSnapshot, snapshotPathFor } from '../../src/sandbox/snapshot.ts';
 import { recordingTools, STEP } from './helpers.ts';

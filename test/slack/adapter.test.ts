@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import type { ChatService } from '../../src/chat/service.ts';
 import { openSessionStore } from '../../src/chat/store.ts';
 import { parseConfig } from '../../src/config.ts';
-import { silentLogger } from '../../src/ops/log.ts';
+import { silentLogger } from '../../src/util/log.ts';
 import { createSlackAdapter } from '../../src/platforms/slack/index.ts';
 import { signRequest, startFakeSlack } from '../fakes/slack.ts';
 import { SIGNING_SECRET, eventBody, mention, newTs, researchScript, scriptedEngine, startHarness } from './harness.ts';

@@ -8,7 +8,7 @@ import { createChatService, type ChatService } from '../../src/chat/service.ts';
 import { openSessionStore, type SessionStore } from '../../src/chat/store.ts';
 import { parseConfig } from '../../src/config.ts';
 import type { ResearchEngine, ResearchEvent, ResearchInput } from '../../src/engine/events.ts';
-import { silentLogger } from '../../src/ops/log.ts';
+import { silentLogger } from '../../src/util/log.ts';
 import { createSlackAdapter } from '../../src/platforms/slack/index.ts';
 import type { PlatformAdapter } from '../../src/platforms/types.ts';
 import { type FakeSlack, postSignedEvent, startFakeSlack } from '../fakes/slack.ts';

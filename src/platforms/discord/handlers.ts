@@ -14,7 +14,7 @@ import {
 } from 'discord.js';
 import type { ChatService } from '../../chat/service.ts';
 import type { ResearchRequest } from '../../chat/types.ts';
-import type { Logger } from '../../ops/log.ts';
+import type { Logger } from '../../util/log.ts';
 import { classifyMessage, type Decision, type MessageFacts, type Where } from './classify.ts';
 import { parseCustomId } from './components.ts';
 import { RESEARCH_COMMAND } from './command.ts';

@@ -5,7 +5,7 @@ import { Client, Events, GatewayIntentBits, Partials, REST } from 'discord.js';
 import type { ChatService } from '../../chat/service.ts';
 import type { ThreadRef, ThreadSurface } from '../../chat/types.ts';
 import type { Env } from '../../config.ts';
-import type { Logger } from '../../ops/log.ts';
+import type { Logger } from '../../util/log.ts';
 import type { PlatformAdapter } from '../types.ts';
 import { createHandlers } from './handlers.ts';
 import { DISCORD_LIMITS } from './limits.ts';

@@ -6,7 +6,7 @@
 // already delivered, so a retry continues where the failed one stopped.
 import { Routes, type REST } from 'discord.js';
 import type { ThreadSurface, ThreadView } from '../../chat/types.ts';
-import type { Logger } from '../../ops/log.ts';
+import type { Logger } from '../../util/log.ts';
 import { feedbackRow, retryRow, stopRow, type ActionRow } from './components.ts';
 import { DISCORD_ERRORS, DISCORD_LIMITS } from './limits.ts';
 import { discordCode, isAccessError, NEEDED } from './errors.ts';

@@ -7,7 +7,7 @@ import { WebClient, WebClientEvent, type WebClientOptions } from '@slack/web-api
 import type { ChatService, SubmitOptions } from '../../chat/service.ts';
 import type { ThreadRef } from '../../chat/types.ts';
 import type { Env } from '../../config.ts';
-import type { Logger } from '../../ops/log.ts';
+import type { Logger } from '../../util/log.ts';
 import type { HttpRoute, PlatformAdapter } from '../types.ts';
 import { ACTION_FEEDBACK_DOWN, ACTION_FEEDBACK_UP, ACTION_RETRY, ACTION_STOP } from './blocks.ts';
 import { slackErrorCode } from './errors.ts';

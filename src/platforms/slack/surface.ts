@@ -5,7 +5,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { ChatStreamer } from '@slack/web-api';
 import type { ThreadRef, ThreadSurface, ThreadView } from '../../chat/types.ts';
-import type { Logger } from '../../ops/log.ts';
+import type { Logger } from '../../util/log.ts';
 import { type Block, type SlackMessage, type TaskUpdate, isFinished, renderAnswer, renderNote, renderStatus, taskForStep } from './blocks.ts';
 import { type SlackProblem, classifySlackError, problemMessage, slackErrorCode, streamingUnsupported } from './errors.ts';
 import { SLACK_LIMITS } from './limits.ts';

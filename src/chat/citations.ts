@@ -1,7 +1,8 @@
 // Shared numbering and verification of an answer's sources. Only pages the session read or saw in
 // search results become sources; markers of invented ('unseen') URLs are removed, and the kept ones
 // are renumbered 1..n in order of first use so every [n] points at a listed source.
-import type { Citation } from '../engine/events.ts';
+import type { Citation, Claim } from '../engine/events.ts';
+import { markUnsupported, renumberClaims } from './claims.ts';
 import type { AnswerView, SourceView } from './types.ts';
 
 /** [3] or [1, 2] / [1,2,5] groups; only plain integers inside. */
@@ -25,7 +26,9 @@ function isWebUrl(url: string): boolean {
 }
 
 /** Builds the answer view: verified sources renumbered in order of first use, text markers rewritten. */
-export function buildAnswerView(text: string, citations: Citation[]): AnswerView {
+export function buildAnswerView(rawText: string, citations: Citation[], claims?: Claim[]): AnswerView {
+  // Flags go in before renumbering: the claims were split from the engine's own text.
+  const text = claims ? markUnsupported(rawText, claims) : rawText;
   const kept = new Map<number, Citation>();
   for (const c of citations) {
     if ((c.status === 'read' || c.status === 'seen') && isWebUrl(c.url) && !kept.has(c.n)) kept.set(c.n, c);
@@ -65,7 +68,9 @@ export function buildAnswerView(text: string, citations: Citation[]): AnswerView
     .join('');
   // Verified sources the text never cites are still listed, after the cited ones.
   for (const old of [...kept.keys()].sort((a, b) => a - b)) assign(old);
-  return { text: out.trim(), sources };
+  const view: AnswerView = { text: out.trim(), sources };
+  if (claims) view.claims = renumberClaims(claims, (n) => renumber.get(n) ?? null);
+  return view;
 }
 
 function cleanTitle(title: string): string {

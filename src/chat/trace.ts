@@ -3,7 +3,7 @@
 import type { ResearchEvent, Turn } from '../engine/events.ts';
 import { buildAnswerView } from './citations.ts';
 import type { SessionRecord, StoredEvent } from './store.ts';
-import type { ThreadView } from './types.ts';
+import type { AnswerView, ThreadView } from './types.ts';
 import { initialThreadView, isFinal, reduceThreadView, type ViewOptions } from './view.ts';
 
 export function replayView(rec: SessionRecord, events: StoredEvent[], maxSteps: number, opts: ViewOptions = {}): ThreadView {
@@ -95,13 +95,14 @@ export function renderTrace(rec: SessionRecord, events: StoredEvent[]): string {
         out.push(`## Concluding (${CONCLUDING_REASON[e.reason]})`, '');
         break;
       case 'answer': {
-        const a = buildAnswerView(e.text, e.citations);
+        const a = buildAnswerView(e.text, e.citations, e.claims);
         out.push('## Answer', '', a.text, '');
         if (a.sources.length) {
           out.push('### Sources', '');
           for (const s of a.sources) out.push(`${s.n}. ${s.title} — ${s.url} (${s.status})`);
           out.push('');
         }
+        if (a.claims?.length) out.push(...claimsSection(a), '');
         const dropped = e.citations.filter((c) => c.status === 'unseen');
         if (dropped.length) {
           out.push('### Citations dropped (never seen in this session)', '');
@@ -123,4 +124,16 @@ export function renderTrace(rec: SessionRecord, events: StoredEvent[]): string {
     }
   }
   return out.join('\n');
+}
+
+/** Every cited claim with its verdict and the quotes of its sources, each quote with its page's URL. */
+function claimsSection(a: AnswerView): string[] {
+  const url = new Map(a.sources.map((s) => [s.n, s.url]));
+  const out = ['### Claims and their evidence', ''];
+  for (const c of a.claims ?? []) {
+    const cites = c.citations.map((n) => `[${n}]`).join('');
+    out.push(`- ${c.supported ? 'supported' : 'NOT SUPPORTED by its cited sources'}: ${c.text.replace(/\s+/g, ' ')} ${cites}`);
+    for (const q of c.quotes) out.push(`  > [${q.n}] "${q.text}" — ${url.get(q.n) ?? ''}`);
+  }
+  return out;
 }

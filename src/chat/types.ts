@@ -55,10 +55,20 @@ export interface SourceView {
   status: 'read' | 'seen';
 }
 
+/** A cited claim of the answer with the passages of its sources that support it (numbers as in `sources`). */
+export interface ClaimView {
+  text: string;
+  citations: number[];
+  supported: boolean;
+  quotes: { n: number; text: string }[];
+}
+
 export interface AnswerView {
-  /** Markdown-ish text with [n] citation markers. */
+  /** Markdown-ish text with [n] citation markers; unsupported claims carry UNSUPPORTED_MARK. */
   text: string;
   sources: SourceView[];
+  /** Absent for answers from before claims were checked. */
+  claims?: ClaimView[];
 }
 
 export interface ThreadView {

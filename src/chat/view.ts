@@ -103,7 +103,7 @@ export function reduceThreadView(view: ThreadView, ev: ViewEvent, now: number, o
       return {
         ...view,
         status: { state: 'done' },
-        answer: buildAnswerView(ev.text, ev.citations),
+        answer: buildAnswerView(ev.text, ev.citations, ev.claims),
         finishedAt: now,
       };
     case 'error':

@@ -19,6 +19,17 @@ export interface Citation {
   status: SourceStatus;
 }
 
+/** A sentence or clause of the answer that carries citations, and what the cited pages say to it. */
+export interface Claim {
+  text: string;
+  /** Citation numbers (as in `citations`) the claim carries. */
+  citations: number[];
+  /** True when a cited source holds a passage with the claim's numbers, names, quoted phrases and most of its words. */
+  supported: boolean;
+  /** Verbatim passages (whitespace normalised, at most ~300 characters) of the cited sources; none when unsupported. */
+  quotes: { n: number; text: string }[];
+}
+
 export interface Usage {
   promptTokens: number;
   completionTokens: number;
@@ -50,6 +61,8 @@ export type ResearchEvent =
       /** Answer text with citations rewritten as [n]. */
       text: string;
       citations: Citation[];
+      /** One entry per cited claim, in answer order (absent in answers stored before claims existed). */
+      claims?: Claim[];
       steps: number;
       usage: Usage;
       durationMs: number;

@@ -7,6 +7,7 @@ import type { SearchProvider, SearchResult, VisitedPage } from '../tools/types.t
 import type { Logger } from '../util/log.ts';
 import type { ResearchEvent, ResearchInput, Usage } from './events.ts';
 import { untilAborted } from './abort.ts';
+import { claimsOf } from './claims.ts';
 import { rewriteCitations } from './citations.ts';
 import { SourcesLedger } from './ledger.ts';
 import { AbortedError, LlmError, type GenerateResult, type LlmClient } from './llm.ts';
@@ -78,7 +79,7 @@ export async function runSession(deps: SessionDeps, input: ResearchInput, emitEv
       emit({ type: 'tool', step, name: 'web_search', arg: query });
       const n = Math.min(Math.max(Math.trunc(numResults) || 10, 1), 20);
       const results = await deps.search.search(query, n, signal);
-      for (const r of results) ledger.seen(r.url, r.title);
+      for (const r of results) ledger.seen(r.url, r.title, r.preview);
       return deps.formatSearch(results, query);
     },
     async webVisit(url) {
@@ -91,8 +92,8 @@ export async function runSession(deps: SessionDeps, input: ResearchInput, emitEv
         if (deps.formatVisitError && !signal.aborted) return deps.formatVisitError(url, err);
         throw err;
       }
-      ledger.read(url, page.title);
-      if (page.finalUrl && page.finalUrl !== url) ledger.read(page.finalUrl, page.title);
+      ledger.read(url, page.title, page.text);
+      if (page.finalUrl && page.finalUrl !== url) ledger.read(page.finalUrl, page.title, page.text);
       return deps.formatVisit ? deps.formatVisit(page) : page.text;
     },
   };
@@ -138,7 +139,8 @@ export async function runSession(deps: SessionDeps, input: ResearchInput, emitEv
       })) ?? answer;
     }
     const { text, citations } = rewriteCitations(answer, ledger);
-    emit({ type: 'answer', text, citations, steps: step, usage: { ...usage }, durationMs: Date.now() - t0 });
+    const claims = claimsOf(text, citations, (url) => ledger.evidence(url));
+    emit({ type: 'answer', text, citations, claims, steps: step, usage: { ...usage }, durationMs: Date.now() - t0 });
   };
 
   try {

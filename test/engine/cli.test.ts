@@ -182,3 +182,39 @@ test('ask (human output) into a pipe: readable steps, answer and sources, no ANS
     await llm.close();
   }
 });
+
+test('ask --json: the answer event carries claims with verbatim quotes from the pages read; unsupported ones flagged', async () => {
+  const article = `${web.url}${ARTICLES[0].path}`;
+  const bread = `${web.url}${ARTICLES[1].path}`;
+  const llm: FakeLlm = await startFakeLlm([
+    codeTurn('results = web_search("volcano islands", num_result=3)\nprint(results)'),
+    codeTurn(`text = web_visit(${JSON.stringify(article)})\nprint(text[:2000])`),
+    `Done.\n</think>\n\nBasaltic lava from the Kilauea caldera cooled into new coastline [1](${article}). ` +
+      `The Kilauea caldera lava cooled 40 times faster than expected [2](${article}). ` +
+      `Wild yeast and lactobacilli ferment the dough over eighteen hours [3](${bread}).`,
+  ]);
+  try {
+    const r = await runAsk(['--json', 'How do volcanoes shape islands?'], llm.baseUrl);
+    assert.equal(r.code, 0, r.stderr);
+    const answer = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as {
+      type: string;
+      claims: { text: string; citations: number[]; supported: boolean; quotes: { n: number; text: string }[] }[];
+    };
+    assert.equal(answer.type, 'answer');
+    assert.deepEqual(
+      answer.claims.map((c) => [c.text, c.citations, c.supported, c.quotes.length]),
+      [
+        ['Basaltic lava from the Kilauea caldera cooled into new coastline', [1], true, 1],
+        // 40 is on no page.
+        ['The Kilauea caldera lava cooled 40 times faster than expected', [1], false, 0],
+        // Only seen in search results, whose snippet says nothing of yeast.
+        ['Wild yeast and lactobacilli ferment the dough over eighteen hours', [2], false, 0],
+      ],
+    );
+    assert.equal(answer.claims[0].quotes[0].n, 1);
+    assert.ok(answer.claims[0].quotes[0].text.includes(ARTICLES[0].marker), answer.claims[0].quotes[0].text);
+    assert.ok(answer.claims[0].quotes[0].text.length <= 300);
+  } finally {
+    await llm.close();
+  }
+});

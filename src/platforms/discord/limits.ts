@@ -33,6 +33,9 @@ export const STEP_DISPLAY = {
   blockChars: 1700,
 } as const;
 
+/** Supporting quotes shown under an answer's sources (all of them are in the trace file). */
+export const DISCORD_QUOTES = { perSource: 2, totalChars: 1500 } as const;
+
 /** Discord JSON error codes the adapter reacts to. */
 export const DISCORD_ERRORS = {
   unknownChannel: 10003,

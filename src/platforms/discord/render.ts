@@ -2,10 +2,11 @@
 // The live status message shows the status line and the latest steps; finished steps that no
 // longer fit are frozen into earlier messages. The answer is split at paragraph boundaries and
 // followed by numbered sources whose link previews are suppressed with <url>.
+import { evidenceNote, quotesToShow } from '../../chat/claims.ts';
 import { statusLine } from '../../chat/messages.ts';
 import { splitMessage, trimObservation } from '../../chat/text.ts';
 import type { SourceView, StepView, ThreadView } from '../../chat/types.ts';
-import { DISCORD_LIMITS, STEP_DISPLAY } from './limits.ts';
+import { DISCORD_LIMITS, DISCORD_QUOTES, STEP_DISPLAY } from './limits.ts';
 
 const MAX = DISCORD_LIMITS.messageChars;
 
@@ -139,7 +140,15 @@ export function answerMessages(view: ThreadView, max: number = MAX): string[] {
   parts[0] = mention + parts[0];
   if (!answer.sources.length) return parts;
   const read = answer.sources.filter((s) => s.status === 'read').length;
-  const lines = [`**Sources** (${read} read, ${answer.sources.length - read} only seen)`, ...answer.sources.map(sourceLine)];
+  const { bySource, omitted } = quotesToShow(answer, DISCORD_QUOTES);
+  const lines = [`**Sources** (${read} read, ${answer.sources.length - read} only seen)`];
+  for (const s of answer.sources) {
+    lines.push(sourceLine(s));
+    // Page text is shown, never obeyed: no markup, no links, no mentions.
+    for (const q of bySource.get(s.n) ?? []) lines.push(`> “${plainInline(q, 320)}”`);
+  }
+  const note = evidenceNote(answer, omitted);
+  if (note) lines.push(`*${plainInline(note, 300)}*`);
   let block = '';
   const blocks: string[] = [];
   for (const line of lines) {

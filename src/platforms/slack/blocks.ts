@@ -2,6 +2,7 @@
 // Every output is budgeted against SLACK_LIMITS (section text, blocks per message, text per message).
 import { statusLine as sharedStatusLine } from '../../chat/messages.ts';
 import type { SourceView, StepView, ThreadStatus, ThreadView } from '../../chat/types.ts';
+import { evidenceBlocks } from './evidence.ts';
 import { SAFETY_MARGIN, SLACK_LIMITS } from './limits.ts';
 import { defuseMentions, escapeMrkdwn, link, markdownToMrkdwn, splitMrkdwn, truncate, truncateStart } from './mrkdwn.ts';
 
@@ -244,6 +245,7 @@ export function renderAnswer(view: ThreadView): SlackMessage[] {
     const lines = answer.sources.map(sourceLine).join('\n');
     splitMrkdwn(`${header}\n${lines}`, SECTION_MAX).forEach((p) => blocks.push(section(p)));
   }
+  blocks.push(...evidenceBlocks(answer));
   blocks.push({
     type: 'actions',
     block_id: 'cir_feedback',

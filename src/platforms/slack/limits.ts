@@ -24,6 +24,9 @@ export const SLACK_LIMITS = {
   assistantStatus: 50,
 } as const;
 
+/** Supporting quotes shown under an answer's sources (all of them are in the trace file). */
+export const SLACK_QUOTES = { perSource: 2, totalChars: 2400 } as const;
+
 /** Web API rate tiers we pace against (calls per minute per workspace). */
 export const SLACK_RATES = {
   /** chat.update is Tier 3 (~50/min); stay under it with headroom for other threads' final edits. */

@@ -1,7 +1,8 @@
 // Renders a research event stream in a terminal: live thinking (dimmed), each step's code, its
 // tool calls, a trimmed observation, progress, then the answer with numbered sources. The --json
 // form is one event per line (the contract scripts rely on).
-import type { ResearchEvent } from '../../engine/events.ts';
+import { markUnsupported, UNSUPPORTED_MARK } from '../../chat/claims.ts';
+import type { Claim, ResearchEvent } from '../../engine/events.ts';
 
 export interface Out {
   write(s: string): unknown;
@@ -78,15 +79,20 @@ export function humanRenderer(out: Out, opts: HumanOptions): (e: ResearchEvent) 
       case 'answer': {
         line();
         line(bold('Answer'));
-        line(e.text);
+        const claims = e.claims ?? [];
+        line(claims.length ? markUnsupported(e.text, claims).split(UNSUPPORTED_MARK).join(red(UNSUPPORTED_MARK)) : e.text);
         if (e.citations.length) {
           line();
           line(bold('Sources'));
+          const quotes = quotesOf(claims);
           for (const s of e.citations) {
             const mark = s.status === 'read' ? green('read') : s.status === 'seen' ? yellow('seen in search results only') : red('NOT SEEN in the research: unverified');
             line(`  [${s.n}] ${s.title} — ${s.url} (${mark})`);
+            for (const q of quotes.get(s.n) ?? []) line(dim(`      “${q}”`));
           }
         }
+        const unsupported = claims.filter((c) => !c.supported).length;
+        if (unsupported) line(red(`${unsupported} of ${claims.length} cited claims were not found in their cited sources.`));
         line(dim(`${e.steps} steps, ${(e.durationMs / 1000).toFixed(1)} s, ${e.usage.promptTokens + e.usage.completionTokens} tokens`));
         break;
       }
@@ -103,4 +109,16 @@ export function humanRenderer(out: Out, opts: HumanOptions): (e: ResearchEvent) 
 /** The event with every text field made plain (the renderer's own colours are added afterwards). */
 function cleanEvent(e: ResearchEvent): ResearchEvent {
   return JSON.parse(JSON.stringify(e), (_key, value: unknown) => (typeof value === 'string' ? plain(value) : value)) as ResearchEvent;
+}
+
+/** Each source's supporting quotes (engine numbering), in answer order, without repeats. */
+function quotesOf(claims: readonly Claim[]): Map<number, string[]> {
+  const out = new Map<number, string[]>();
+  for (const c of claims)
+    for (const q of c.quotes) {
+      const list = out.get(q.n) ?? [];
+      if (!list.includes(q.text)) list.push(q.text);
+      out.set(q.n, list);
+    }
+  return out;
 }

@@ -202,7 +202,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
         channel: String(a.channel),
         ts: nextTs(),
         thread_ts: String(a.thread_ts),
-        text: String(a.markdown_text ?? ''),
+        text: String(a.markdown_text ?? '') + markdownOf(a.chunks),
         blocks: [],
         chunks: ((parseJsonField(a.chunks) as Record<string, unknown>[]) ?? []).slice(),
         streaming: 'open',
@@ -220,6 +220,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       if (streamState(msg, lifetimeMs) !== 'open') return { ok: false, error: 'message_not_in_streaming_state' };
       msg.chunks.push(...((parseJsonField(a.chunks) as Record<string, unknown>[]) ?? []));
       if (a.markdown_text) msg.text += String(a.markdown_text);
+      msg.text += markdownOf(a.chunks);
       return { ok: true, channel: msg.channel, ts: msg.ts };
     },
     'chat.stopStream': (a) => {
@@ -227,6 +228,8 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       if (!msg) return { ok: false, error: 'message_not_found' };
       if (streamState(msg, lifetimeMs) !== 'open') return { ok: false, error: 'message_not_in_streaming_state' };
       msg.chunks.push(...((parseJsonField(a.chunks) as Record<string, unknown>[]) ?? []));
+      if (a.markdown_text) msg.text += String(a.markdown_text);
+      msg.text += markdownOf(a.chunks);
       if (a.blocks) msg.blocks = parseJsonField(a.blocks) as unknown[];
       msg.streaming = 'stopped';
       return { ok: true, channel: msg.channel, ts: msg.ts };
@@ -421,6 +424,12 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
+}
+
+/** The text of the `markdown_text` chunks of a streaming call (appended to the message's text). */
+function markdownOf(chunks: unknown): string {
+  const list = (typeof chunks === 'string' ? JSON.parse(chunks) : chunks) as { type?: string; text?: string }[] | undefined;
+  return (list ?? []).filter((c) => c.type === 'markdown_text').map((c) => String(c.text ?? '')).join('');
 }
 
 /** Headers Slack sends with an HTTP event: a timestamp and the v0 signature of `{ts}:{body}`. */

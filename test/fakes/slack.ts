@@ -49,7 +49,7 @@ export interface FakeSlackOptions {
 export interface RecordedCall {
   method: string;
   args: Record<string, unknown>;
-  /** Whether the call was answered with a scripted failure. */
+  /** Whether the call was answered with a scripted failure (or a 429 over its rate tier). */
   failed: boolean;
   at: number;
 }
@@ -331,6 +331,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       }
       if (auth !== botToken) return send(res, 200, { ok: false, error: auth ? 'invalid_auth' : 'not_authed' });
       const wait = rule ? 0 : tiers.retryAfter(method);
+      if (wait > 0) calls[calls.length - 1].failed = true;
       if (wait > 0) return send(res, 429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(wait) });
       if (rule) {
         rule.times--;

@@ -12,7 +12,7 @@ import type { HttpRoute, PlatformAdapter } from '../types.ts';
 import { ACTION_FEEDBACK, ACTION_FEEDBACK_DOWN, ACTION_FEEDBACK_UP, ACTION_RETRY, ACTION_STOP } from './blocks.ts';
 import { slackErrorCode } from './errors.ts';
 import { type AppHomeOpenedEvent, type SlackActionBody, type SlackEventBody, SUGGESTED_PROMPTS, agentOpened, helpText, parseAction, parseMessageEvent } from './events.ts';
-import { SLACK_RATES, type SLACK_TIMING } from './limits.ts';
+import { SLACK_RATES, type SlackTiming } from './limits.ts';
 import { SlackThreadSurface, type SlackSurfaceContext } from './surface.ts';
 
 export const SLACK_EVENTS_PATH = '/slack/events';
@@ -35,7 +35,7 @@ export interface SlackAdapterDeps {
     /** Web API retry policy (default: up to 6 retries with backoff; 429s wait for Retry-After). */
     retryConfig?: WebClientOptions['retryConfig'];
     /** Stream rotation and status refresh (default SLACK_TIMING). */
-    timing?: Partial<typeof SLACK_TIMING>;
+    timing?: Partial<SlackTiming>;
   };
 }
 

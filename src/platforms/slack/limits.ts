@@ -57,5 +57,7 @@ export const SLACK_TIMING = {
   statusGiveUpMs: 30 * 60_000,
 } as const;
 
+export type SlackTiming = { [K in keyof typeof SLACK_TIMING]: number };
+
 /** Headroom left under each text limit so escaping and joiners never push us over. */
 export const SAFETY_MARGIN = 50;

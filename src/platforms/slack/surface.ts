@@ -9,7 +9,7 @@ import type { ThreadRef, ThreadSurface, ThreadView } from '../../chat/types.ts';
 import type { Logger } from '../../util/log.ts';
 import { type Block, type SlackMessage, answerMarkdown, answerTail, isFinished, renderAnswer, renderNote, renderStatus, stepSummary } from './blocks.ts';
 import { type SlackProblem, classifySlackError, problemMessage, slackErrorCode, streamingUnsupported } from './errors.ts';
-import { SLACK_LIMITS, SLACK_TIMING } from './limits.ts';
+import { SLACK_LIMITS, SLACK_TIMING, type SlackTiming } from './limits.ts';
 import { truncate } from './mrkdwn.ts';
 import { StepStreams, StreamStartFailed } from './step-streams.ts';
 import { ThreadStatusLine } from './thread-status.ts';
@@ -24,7 +24,7 @@ export interface SlackSurfaceContext {
   /** Off: never try native streaming (e.g. for tests of the fallback). */
   streamingEnabled: boolean;
   /** Stream and status lifetimes (default SLACK_TIMING; tests shorten them). */
-  timing?: Partial<typeof SLACK_TIMING>;
+  timing?: Partial<SlackTiming>;
 }
 
 export interface SurfaceTarget {
@@ -51,6 +51,8 @@ export class SlackThreadSurface implements ThreadSurface {
   readonly #steps: StepStreams;
   readonly #statusLine: ThreadStatusLine;
   #titled = false;
+  /** Iterations of the status message (each gets new block_ids). */
+  #iteration = 0;
   #answerSent = 0;
   #answerStreamed = false;
   #reported = new Set<string>();
@@ -131,7 +133,7 @@ export class SlackThreadSurface implements ThreadSurface {
     }
 
     if (!this.#statusTs) {
-      const msg = renderStatus(view, { streamingSteps: this.#mode !== 'update', iteration: this.#version });
+      const msg = renderStatus(view, { streamingSteps: this.#mode !== 'update', iteration: ++this.#iteration });
       const ts = await this.#post(msg, 'status');
       if (!ts) {
         this.#dead = true; // reported (or fatal): nothing can be shown in this thread
@@ -149,7 +151,7 @@ export class SlackThreadSurface implements ThreadSurface {
 
     // Steps not in a streamed message (all of them without streaming) are shown in the status message.
     const steps = view.steps.filter((s) => !this.#steps.owns(s.n));
-    const msg = renderStatus(view, { streamingSteps: this.#mode === 'stream', iteration: this.#version, steps });
+    const msg = renderStatus(view, { streamingSteps: this.#mode === 'stream', iteration: ++this.#iteration, steps });
     if (statusKey(msg.blocks) !== this.#statusJson) {
       await this.#update(this.#statusTs, msg);
       this.#statusJson = statusKey(msg.blocks);

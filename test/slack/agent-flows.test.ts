@@ -144,7 +144,21 @@ test('opening the agent shows suggested prompts; a DM question titles its thread
 });
 
 test('over a rate tier Slack answers 429 and the research still shows every step and the answer', async () => {
-  const h = await startHarness({ engine: scriptedEngine(researchScript(3)), fake: { rateWindowMs: 3000, rateLimits: { 'chat.appendStream': 1 } } });
+  let h!: Awaited<ReturnType<typeof startHarness>>;
+  const seen = (method: string, n: number) => () => h.fake.callsOf(method).length >= n;
+  // Step 2 waits for the stream to start, step 3 for the first append: the second append is sure
+  // to come within the (shortened) window, over the tier of one.
+  const waits: Record<number, () => boolean> = { 2: seen('chat.startStream', 1), 3: seen('chat.appendStream', 1) };
+  const script = async function* (input: ResearchInput): AsyncIterable<ResearchEvent> {
+    yield { type: 'started', sessionId: input.sessionId ?? 's', question: input.question, maxSteps: 8, at: Date.now() };
+    for (let n = 1; n <= 3; n++) {
+      if (waits[n]) await h.fake.waitFor(waits[n], 10_000, `before step ${n}`);
+      yield { type: 'code', step: n, code: `print(${n})` };
+      yield { type: 'observation', step: n, output: `out ${n}`, error: null, stateLost: false, durationMs: 1 };
+    }
+    for await (const e of researchScript(0)(input)) if (e.type !== 'started') yield e;
+  };
+  h = await startHarness({ engine: scriptedEngine(script), fake: { rateWindowMs: 2000, rateLimits: { 'chat.appendStream': 1 } } });
   try {
     const ts = newTs();
     await h.post(mention('rate me', { ts }));
@@ -153,7 +167,7 @@ test('over a rate tier Slack answers 429 and the research still shows every step
     const thread = h.fake.thread(CHAN, ts);
     const ids = new Set(thread.flatMap((m) => m.chunks.filter((c) => c.type === 'task_update').map((c) => c.id)));
     assert.deepEqual([...ids].sort(), ['step-1', 'step-2', 'step-3']);
-    assert.ok(h.fake.callsOf('chat.appendStream').some((c) => c.failed), 'some appends were rate limited');
+    assert.ok(h.fake.callsOf('chat.appendStream').some((c) => c.failed), 'an append was rate limited (and retried)');
     assert.equal(answerMessages(thread).length, 1);
     assert.ok(thread.every((m) => h.fake.streamStateOf(m) !== 'open'));
   } finally {

@@ -325,7 +325,7 @@ export function answerMarkdown(view: ThreadView): string {
   const answer = view.answer;
   if (!answer) return '';
   const byN = new Map(answer.sources.map((s) => [s.n, s]));
-  const safe = (url: string) => url.replace(/[()<>\s]/g, (c) => encodeURIComponent(c));
+  const safe = (url: string) => url.replace(/[()<>\s]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
   return (answer.text.trim() || '(empty answer)')
     .split(/(```[\s\S]*?```|`[^`\n]*`)/)
     .map((part, i) => {

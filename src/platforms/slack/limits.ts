@@ -40,7 +40,11 @@ export const SLACK_RATES = {
   chatUpdatePerMinute: 45,
   /** chat.startStream and chat.stopStream are Tier 2 (~20/min): one stream per thread at a time, rotated rarely. */
   streamStartStopPerMinute: 20,
-  /** chat.appendStream is Tier 4 (~100/min): steps and answer pieces go through it. */
+  /**
+   * chat.appendStream is Tier 4 (~100/min): steps and answer pieces go through it. Renders are
+   * paced at chatUpdatePerMinute per workspace and make at most one append per open stream, so
+   * steps stay under it; an answer adds a handful.
+   */
   streamAppendPerMinute: 100,
 } as const;
 

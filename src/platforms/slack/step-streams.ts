@@ -122,6 +122,8 @@ export class StepStreams {
       this.#markSent(seg, tasks);
     } catch (err) {
       this.#deps.logger.warn({ err: slackErrorCode(err), ts: seg.ts }, 'slack: stream append refused; repairing the message');
+      // Still streaming on Slack's side (a refusal, not the lifetime): end it before the repair.
+      if (!streamClosed(err)) await seg.streamer.stop().catch(() => undefined);
       await this.#repair(seg, view);
     }
   }

@@ -73,6 +73,51 @@ test('the status line is set in a channel thread, put back after each post, refr
   }
 });
 
+test('the status line comes back after each message the bot starts (posts and streams clear it)', async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let h!: Awaited<ReturnType<typeof startHarness>>;
+  const script = async function* (input: ResearchInput): AsyncIterable<ResearchEvent> {
+    yield { type: 'started', sessionId: input.sessionId ?? 's', question: input.question, maxSteps: 8, at: Date.now() };
+    yield { type: 'code', step: 1, code: 'print("slow")' };
+    await gate;
+    yield { type: 'observation', step: 1, output: 'done', error: null, stateLost: false, durationMs: 5 };
+    for await (const e of researchScript(0)(input)) if (e.type !== 'started') yield e;
+  };
+  // The default refresh (90 s) never fires here: only re-setting after a post can bring it back.
+  h = await startHarness({ engine: scriptedEngine(script) });
+  const ts = newTs();
+  try {
+    await h.post(mention('slow question', { ts }));
+    await h.fake.waitFor(() => h.fake.thread(CHAN, ts).some((m) => m.streaming === 'open'), 10_000, 'the step stream');
+    await h.fake.waitFor(() => h.fake.statusShown(CHAN, ts) === 'is researching…', 10_000, 'status after the stream started');
+    const methods = h.fake.calls.map((c) => c.method);
+    assert.ok(methods.lastIndexOf('assistant.threads.setStatus') > methods.indexOf('chat.startStream'));
+  } finally {
+    release();
+    await h.close();
+  }
+});
+
+test('an answer stream Slack refuses at the end is replaced by the rendered answer, not left streaming', async () => {
+  const h = await startHarness({ engine: scriptedEngine(researchScript(1)) });
+  try {
+    const ts = newTs();
+    h.fake.fail('chat.stopStream', { error: 'invalid_blocks' }, { when: (a) => a.blocks !== undefined });
+    await h.post(mention('refuse my answer', { ts }));
+    await h.fake.waitFor(() => traces(h) === 1, 10_000, 'answer');
+    await h.chat.idle();
+    const thread = h.fake.thread(CHAN, ts);
+    assert.ok(thread.every((m) => h.fake.streamStateOf(m) !== 'open'), 'nothing left streaming');
+    const answers = answerMessages(thread);
+    assert.equal(answers.length, 1);
+    assert.ok(answers[0].edits >= 1, 'the stream message was edited into the answer');
+    assert.match(JSON.stringify(answers[0].blocks), /Node 24 ships V8 13\.6 <https:\/\/nodejs\.org\/en\/blog\/release\/v24\.0\.0\|\[1\]>/);
+  } finally {
+    await h.close();
+  }
+});
+
 test('a per-thread streaming error stays in that thread; only feature_not_enabled turns streaming off for the workspace', async () => {
   const h = await startHarness({ engine: scriptedEngine(researchScript(2)) });
   try {

@@ -17,6 +17,8 @@ export interface StepStreamsDeps {
   newStreamer(): ChatStreamer;
   /** chat.update of a message (guarded by the surface: reports problems, throws transient ones). */
   update(ts: string, msg: SlackMessage): Promise<void>;
+  /** A new message was posted in the thread (Slack clears the status line then). */
+  posted(): Promise<void>;
   logger: Logger;
   rotateAfterMs: number;
 }
@@ -114,6 +116,7 @@ export class StepStreams {
     this.#segments.push(seg);
     this.#adopt(seg, steps);
     this.#markSent(seg, tasks);
+    await this.#deps.posted();
   }
 
   async #append(seg: Segment, tasks: TaskUpdate[], view: ThreadView): Promise<void> {

@@ -8,7 +8,7 @@ import type { WebClient } from '@slack/web-api';
 import type { ThreadRef, ThreadSurface, ThreadView } from '../../chat/types.ts';
 import type { Logger } from '../../util/log.ts';
 import { type Block, type SlackMessage, answerMarkdown, answerTail, isFinished, renderAnswer, renderNote, renderStatus, stepSummary } from './blocks.ts';
-import { type SlackProblem, classifySlackError, problemMessage, slackErrorCode, streamingUnsupported } from './errors.ts';
+import { type SlackProblem, classifySlackError, problemMessage, slackErrorCode, streamClosed, streamingUnsupported } from './errors.ts';
 import { SLACK_LIMITS, SLACK_TIMING, type SlackTiming } from './limits.ts';
 import { truncate } from './mrkdwn.ts';
 import { StepStreams, StreamStartFailed } from './step-streams.ts';
@@ -71,6 +71,7 @@ export class SlackThreadSurface implements ThreadSurface {
     this.#steps = new StepStreams({
       newStreamer: () => this.#newStreamer(),
       update: (ts, msg) => this.#update(ts, msg),
+      posted: () => this.#statusLine.afterPost(),
       logger: ctx.logger,
       rotateAfterMs: timing.streamRotateAfterMs,
     });
@@ -215,6 +216,8 @@ export class SlackThreadSurface implements ThreadSurface {
         if (streamingUnsupported(err)) this.#ctx.streamingByWorkspace.set(this.#t.ref.workspaceId, false);
         return;
       }
+      // Refused rather than closed by Slack: end the stream first, then replace its content.
+      if (!streamClosed(err)) await streamer.stop().catch(() => undefined);
       const parts = renderAnswer(view);
       await this.#update(streamer.ts, parts[0]);
       this.#answerSent = 1;

@@ -53,19 +53,20 @@ test("a mention of the bot's managed role is a mention of the bot; other roles a
   }
 });
 
-test('while a step works the thread shows "is typing…", and no typing follows the answer', async () => {
+test('while a step works the thread shows "is typing…", renewed while it waits; no typing follows the answer', async () => {
   const eng = engine();
   const hold = latch();
   eng.gate = async (n) => {
     if (n === 2) await hold.promise;
   };
-  const rig = await startRig({ engine: eng });
+  const rig = await startRig({ engine: eng, typingRefreshMs: 20 });
   const { fake } = rig;
   try {
     const m = fake.userMessage({ content: `<@${fake.applicationId}> what is alpha?`, mentionBot: true });
     const threadId = await fake.waitFor(() => fake.threadFor(m.id), 'thread');
     const typing = () => fake.requests.filter((r) => r.method === 'POST' && r.path === `/channels/${threadId}/typing`);
-    await fake.waitFor(() => typing().length >= 1 || undefined, 'typing while the research runs');
+    // Step 2 is held: with no new render, the indicator is renewed before Discord's 10 s run out.
+    await fake.waitFor(() => typing().length >= 3 || undefined, 'typing renewed while the step waits');
     assert.equal(typing()[0].status, 204);
     hold.open();
     const answer = await waitForBotText(fake, threadId, 'Alpha is first');

@@ -32,6 +32,7 @@ export interface HandlerContext {
   logger: Logger;
   allowBots: boolean;
   editIntervalMs: number;
+  typingRefreshMs: number;
 }
 
 type Target = { where: Where; channelId: string; replyTo?: string; notice?: string };
@@ -39,7 +40,8 @@ type Target = { where: Where; channelId: string; replyTo?: string; notice?: stri
 export function createHandlers(ctx: HandlerContext) {
   const { client, chat, writer, logger, rest } = ctx;
 
-  const newSurface = (channelId: string, replyTo?: string) => new DiscordThreadSurface({ writer, channelId, replyTo, logger });
+  const newSurface = (channelId: string, replyTo?: string) =>
+    new DiscordThreadSurface({ writer, channelId, replyTo, logger, typingRefreshMs: ctx.typingRefreshMs });
   const paceOptions = (channelId: string) => ({ minIntervalMs: ctx.editIntervalMs, pacingKey: `discord:${channelId}` });
 
   /** Opens the surface at `target`; a thread the bot cannot write in falls back to its channel. */

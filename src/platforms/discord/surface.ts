@@ -68,6 +68,8 @@ export interface SurfaceOptions {
   /** The first message replies to this one (answering in a channel without a thread). */
   replyTo?: string;
   logger?: Logger;
+  /** Renewal of the typing indicator (default DISCORD_LIMITS.typingRefreshMs). */
+  typingRefreshMs?: number;
 }
 
 const FINAL = new Set(['done', 'failed', 'cancelled', 'interrupted']);
@@ -162,7 +164,7 @@ export class DiscordThreadSurface implements ThreadSurface {
       // No render for this long: the research's final view is not coming (a crash); stop typing.
       if (Date.now() - this.#renderedAt > DISCORD_LIMITS.typingGiveUpMs) this.#typing(false);
       else this.#typeNow();
-    }, DISCORD_LIMITS.typingRefreshMs);
+    }, this.#o.typingRefreshMs ?? DISCORD_LIMITS.typingRefreshMs);
     this.#typingTimer.unref();
     this.#typeNow();
   }

@@ -21,6 +21,7 @@ export async function startRig(o: {
   engine: ResearchEngine;
   env?: Record<string, string>;
   editIntervalMs?: number;
+  typingRefreshMs?: number;
   beforeStart?: (fake: FakeDiscord) => void;
   /** A store written by "a previous process" (closed with the rig); default a new in-memory one. */
   store?: SessionStore;
@@ -31,7 +32,7 @@ export async function startRig(o: {
   const store = o.store ?? openSessionStore(':memory:');
   const chat = createChatService({ engine: o.engine, store, limits: { ...DEFAULT_CHAT_LIMITS, ...o.limits }, logger: silentLogger });
   const env = parseConfig({ DISCORD_TOKEN: fake.token, DISCORD_API_URL: fake.apiUrl, ...o.env });
-  const adapter = createDiscordAdapter({ env, chat, logger: silentLogger }, { editIntervalMs: o.editIntervalMs ?? 50 });
+  const adapter = createDiscordAdapter({ env, chat, logger: silentLogger }, { editIntervalMs: o.editIntervalMs ?? 50, typingRefreshMs: o.typingRefreshMs });
   await adapter.start();
   return {
     fake,

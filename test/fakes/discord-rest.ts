@@ -125,6 +125,7 @@ export function routeRest(fake: FakeDiscord, rec: RecordedRequest): Outcome | nu
     if (fake.deniedIn(ch.id).has('ViewChannel')) return { error: [403, 50001, 'Missing Access'] };
     return { body: ch };
   }
+  // Trigger Typing Indicator (Channel resource): 204; the indicator expires after 10 s or when the bot posts.
   if ((m = path.match(/^\/channels\/(\d+)\/typing$/)) && method === 'POST') return { status: 204 };
 
   if ((m = path.match(/^\/channels\/(\d+)\/messages$/)) && method === 'POST') {
@@ -165,6 +166,8 @@ export function routeRest(fake: FakeDiscord, rec: RecordedRequest): Outcome | nu
     if (denied.has('CreatePublicThreads')) return { error: [403, 50013, 'Missing Permissions'] };
     if (parent.type !== 0 && parent.type !== 5) return { error: [400, 50024, 'Cannot execute action on this channel type'] };
     if (!fake.messages.has(m[2])) return { error: [404, 10008, 'Unknown Message'] };
+    // JSON error codes: 160004 "A thread has already been created for this message"; Start Thread
+    // from Message: the thread's id is the message's id (createThread).
     if (fake.threadOf.has(m[2])) return { error: [400, 160004, 'A thread has already been created for this message'] };
     return { status: 201, body: fake.createThread(parent.id, body?.name ?? 'thread', m[2]) };
   }

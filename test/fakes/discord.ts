@@ -28,7 +28,8 @@
 //
 // Test drivers: userMessage(), slashCommand(), clickButton() build payloads from the recorded
 // fixtures (discord-payloads.ts); waitFor(pred) resolves when a condition holds; channelMessages(),
-// threadFor(messageId), messages and commands show the resulting state. Plain members have
+// threadFor(messageId), messages and commands show the resulting state. The bot has its managed
+// role (botRoleId) in the guild. Plain members have
 // MEMBER_PERMISSIONS (no Manage Messages); the bot has everything but Administrator unless deny().
 import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:http';
@@ -113,6 +114,8 @@ export class FakeDiscord extends EventEmitter {
   readonly applicationId: string;
   readonly guildId = P.FIXTURE_IDS.guildId;
   readonly channelId = P.FIXTURE_IDS.channelId;
+  /** The bot's managed role in the guild (see #withBotRole). */
+  readonly botRoleId = '1300000000000000042';
   readonly user = P.userObject(P.FIXTURE_IDS.userId, P.FIXTURE_IDS.userName);
   readonly requests: RecordedRequest[] = [];
   readonly gatewayIn: Json[] = [];
@@ -403,13 +406,15 @@ export class FakeDiscord extends EventEmitter {
       op: 0,
       t: 'GUILD_CREATE',
       s: ++this.seq,
-      d: P.guildCreate({
-        guildId: this.guildId,
-        channels: guildChannels.filter((c) => c.type !== 11),
-        threads: guildChannels.filter((c) => c.type === 11),
-        botUser: this.botUser,
-        everyonePermissions: MEMBER_PERMISSIONS.toString(),
-      }),
+      d: this.#withBotRole(
+        P.guildCreate({
+          guildId: this.guildId,
+          channels: guildChannels.filter((c) => c.type !== 11),
+          threads: guildChannels.filter((c) => c.type === 11),
+          botUser: this.botUser,
+          everyonePermissions: MEMBER_PERMISSIONS.toString(),
+        }),
+      ),
     });
   }
 
@@ -427,6 +432,17 @@ export class FakeDiscord extends EventEmitter {
     return it;
   }
 
+
+  /**
+   * A bot added to a guild gets a managed role named after it (Permissions docs, "Role Object":
+   * `managed`, and "Role Tags": `bot_id`, the bot the role belongs to). Mention autocomplete often
+   * offers it: such a message has `<@&role>` in its content and the role in mention_roles only.
+   */
+  #withBotRole(guild: Json): Json {
+    guild.roles.push({ id: this.botRoleId, name: 'cir-bot', color: 0, hoist: false, position: 1, permissions: '0', managed: true, mentionable: true, flags: 0, tags: { bot_id: this.applicationId } });
+    for (const m of guild.members) if (m.user.id === this.applicationId) m.roles = [...m.roles, this.botRoleId];
+    return guild;
+  }
 
   /** @internal (discord-rest.ts) */
   createBotMessage(channelId: string, body: Json, files: { name: string; content: string }[], viaInteraction = false): StoredMessage {

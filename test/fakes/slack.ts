@@ -11,19 +11,24 @@
 //   by the streaming methods) and uploaded files (`files`).
 // - Methods: auth.test, chat.postMessage, chat.update, chat.postEphemeral, chat.startStream,
 //   chat.appendStream, chat.stopStream (streaming can be switched off: startStream then fails with
-//   `unknown_method`, as in a workspace without it), assistant.threads.setStatus,
+//   `unknown_method`, as in a workspace without it), assistant.threads.setStatus / setTitle /
+//   setSuggestedPrompts, apps.manifest.validate (with the configuration token),
 //   files.getUploadURLExternal + POST to the returned upload URL (multipart) +
 //   files.completeUploadExternal (the filesUploadV2 flow), conversations.info, conversations.replies,
 //   apps.connections.open.
 // Socket Mode: apps.connections.open returns ws://127.0.0.1:P/socket; the fake sends `hello`, and
 // `sendEnvelope()` sends an `events_api` / `interactive` envelope and resolves with the client's
 // ack (which must carry the envelope_id).
+// Stream lifetime, thread status, rate tiers and the manifest check follow slack-agent.ts (each
+// with the documentation it follows).
 // HTTP events: `signRequest()` / `postSignedEvent()` sign a body the way Slack does:
 // `X-Slack-Signature: v0=` + hex HMAC-SHA256(signing secret, `v0:{timestamp}:{body}`).
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
+export { postSignedEvent, signRequest, type SignedPostOptions } from './slack-signing.ts';
+import { RATE_TIERS, RateTiers, StatusBoard, type StreamState, streamState, validateManifest } from './slack-agent.ts';
 
 export interface FakeSlackOptions {
   botToken?: string;
@@ -33,12 +38,19 @@ export interface FakeSlackOptions {
   botId?: string;
   /** Native streaming (chat.startStream & co.) available. Default true. */
   streaming?: boolean;
+  /** How long after chat.startStream Slack closes the stream (default 5 minutes). */
+  streamLifetimeMs?: number;
+  /** How long a thread status lasts without a message (default 2 minutes). */
+  statusTimeoutMs?: number;
+  /** The rate-tier window (default one minute) and limits per method (default RATE_TIERS). */
+  rateWindowMs?: number;
+  rateLimits?: Record<string, number>;
 }
 
 export interface RecordedCall {
   method: string;
   args: Record<string, unknown>;
-  /** Whether the call was answered with a scripted failure. */
+  /** Whether the call was answered with a scripted failure (or a 429 over its rate tier). */
   failed: boolean;
   at: number;
 }
@@ -51,7 +63,8 @@ export interface FakeMessage {
   blocks: unknown[];
   /** Chunks received by the streaming methods, in order. */
   chunks: Record<string, unknown>[];
-  streaming?: 'open' | 'stopped';
+  streaming?: 'open' | 'stopped' | 'repaired';
+  streamStartedAt?: number;
   edits: number;
   user: string;
 }
@@ -87,6 +100,15 @@ export interface FakeSlack {
   readonly calls: RecordedCall[];
   readonly messages: FakeMessage[];
   readonly files: FakeFile[];
+  readonly configToken: string;
+  /** assistant.threads.setSuggestedPrompts calls that took effect (agent apps: without thread_ts). */
+  readonly suggestedPrompts: { channel: string; title?: string; prompts: { title: string; message: string }[] }[];
+  /** Thread titles set with assistant.threads.setTitle, by `channel/thread_ts`. */
+  readonly titles: Map<string, string>;
+  /** A streamed message as a person sees it now: open, stopped, expired (a broken pill) or repaired. */
+  streamStateOf(m: FakeMessage): StreamState | null;
+  /** The status line shown in a thread now ('' when none). */
+  statusShown(channel: string, threadTs: string): string;
   /** Make the next `times` (default 1) calls of `method` (matching `when`) fail this way. */
   fail(method: string, response: ScriptedFailure, opts?: { times?: number; when?: (args: Record<string, unknown>) => boolean }): void;
   setStreaming(on: boolean): void;
@@ -108,6 +130,12 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
   const botUserId = opts.botUserId ?? 'U00FAKEBOT01';
   const botId = opts.botId ?? 'B00FAKEBOT01';
   let streaming = opts.streaming ?? true;
+  const configToken = 'xoxe.xoxp-fake-config-token';
+  const lifetimeMs = opts.streamLifetimeMs ?? 5 * 60_000;
+  const statuses = new StatusBoard(opts.statusTimeoutMs ?? 120_000);
+  const tiers = new RateTiers(opts.rateWindowMs ?? 60_000, { ...RATE_TIERS, ...opts.rateLimits });
+  const suggestedPrompts: FakeSlack['suggestedPrompts'] = [];
+  const titles = new Map<string, string>();
   const calls: RecordedCall[] = [];
   const messages: FakeMessage[] = [];
   const files: FakeFile[] = [];
@@ -149,6 +177,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
         user: botUserId,
       };
       messages.push(msg);
+      statuses.replied(msg.channel, msg.thread_ts);
       return { ok: true, channel: msg.channel, ts: msg.ts, message: { text: msg.text, ts: msg.ts, user: botUserId, bot_id: botId } };
     },
     'chat.postEphemeral': () => ({ ok: true, message_ts: nextTs() }),
@@ -157,6 +186,11 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       if (!msg) return { ok: false, error: 'message_not_found' };
       msg.text = String(a.text ?? msg.text);
       if (a.blocks !== undefined) msg.blocks = (parseJsonField(a.blocks) as unknown[]) ?? [];
+      // chat.update is the documented repair of a stream Slack closed: the message becomes a plain one.
+      if (streamState(msg, lifetimeMs) === 'expired') {
+        msg.streaming = 'repaired';
+        msg.chunks = [];
+      }
       msg.edits++;
       return { ok: true, channel: msg.channel, ts: msg.ts, text: msg.text };
     },
@@ -169,34 +203,58 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
         channel: String(a.channel),
         ts: nextTs(),
         thread_ts: String(a.thread_ts),
-        text: String(a.markdown_text ?? ''),
+        text: String(a.markdown_text ?? '') + markdownOf(a.chunks),
         blocks: [],
         chunks: ((parseJsonField(a.chunks) as Record<string, unknown>[]) ?? []).slice(),
         streaming: 'open',
+        streamStartedAt: Date.now(),
         edits: 0,
         user: botUserId,
       };
       messages.push(msg);
+      statuses.replied(msg.channel, msg.thread_ts);
       return { ok: true, channel: msg.channel, ts: msg.ts };
     },
     'chat.appendStream': (a) => {
       const msg = find(a.channel, a.ts);
       if (!msg) return { ok: false, error: 'message_not_found' };
-      if (msg.streaming !== 'open') return { ok: false, error: 'message_not_in_streaming_state' };
+      if (streamState(msg, lifetimeMs) !== 'open') return { ok: false, error: 'message_not_in_streaming_state' };
       msg.chunks.push(...((parseJsonField(a.chunks) as Record<string, unknown>[]) ?? []));
       if (a.markdown_text) msg.text += String(a.markdown_text);
+      msg.text += markdownOf(a.chunks);
       return { ok: true, channel: msg.channel, ts: msg.ts };
     },
     'chat.stopStream': (a) => {
       const msg = find(a.channel, a.ts);
       if (!msg) return { ok: false, error: 'message_not_found' };
-      if (msg.streaming !== 'open') return { ok: false, error: 'message_not_in_streaming_state' };
+      if (streamState(msg, lifetimeMs) !== 'open') return { ok: false, error: 'message_not_in_streaming_state' };
       msg.chunks.push(...((parseJsonField(a.chunks) as Record<string, unknown>[]) ?? []));
+      if (a.markdown_text) msg.text += String(a.markdown_text);
+      msg.text += markdownOf(a.chunks);
       if (a.blocks) msg.blocks = parseJsonField(a.blocks) as unknown[];
       msg.streaming = 'stopped';
       return { ok: true, channel: msg.channel, ts: msg.ts };
     },
-    'assistant.threads.setStatus': (a) => (a.channel_id && a.thread_ts ? { ok: true } : { ok: false, error: 'invalid_arguments' }),
+    'assistant.threads.setStatus': (a) => {
+      if (!a.channel_id || !a.thread_ts || a.status === undefined) return { ok: false, error: 'invalid_arguments' };
+      const loading = (parseJsonField(a.loading_messages) as string[] | undefined) ?? [];
+      const error = statuses.set(String(a.channel_id), String(a.thread_ts), String(a.status), loading);
+      return error ? { ok: false, error } : { ok: true };
+    },
+    'assistant.threads.setTitle': (a) => {
+      if (!a.channel_id || !a.thread_ts || !a.title) return { ok: false, error: 'invalid_arguments' };
+      titles.set(`${a.channel_id}/${a.thread_ts}`, String(a.title));
+      return { ok: true };
+    },
+    'assistant.threads.setSuggestedPrompts': (a) => {
+      const prompts = (parseJsonField(a.prompts) as { title: string; message: string }[] | undefined) ?? [];
+      if (!a.channel_id || prompts.length === 0) return { ok: false, error: 'invalid_arguments' };
+      // Method reference: up to four prompts; thread_ts is for the legacy assistant experience and
+      // "including it in a call for an agent app will cause the call to silently fail".
+      if (prompts.length > 4) return { ok: false, error: 'invalid_arguments' };
+      if (!a.thread_ts) suggestedPrompts.push({ channel: String(a.channel_id), title: a.title ? String(a.title) : undefined, prompts });
+      return { ok: true };
+    },
     'files.getUploadURLExternal': (a) => {
       const id = `F${randomUUID().slice(0, 8).toUpperCase()}`;
       files.push({ id, filename: String(a.filename), length: Number(a.length), content: '', completed: false });
@@ -253,7 +311,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     const text = raw.toString('utf8');
     if (ctype.includes('application/json')) args = text ? JSON.parse(text) : {};
     else args = Object.fromEntries(new URLSearchParams(text));
-    for (const k of ['blocks', 'chunks', 'files']) if (k in args) args[k] = parseJsonField(args[k]);
+    for (const k of ['blocks', 'chunks', 'files', 'loading_messages', 'prompts', 'manifest']) if (k in args) args[k] = parseJsonField(args[k]);
     const auth = String(req.headers.authorization ?? '').replace(/^Bearer\s+/i, '') || String(args.token ?? '');
     delete args.token;
 
@@ -264,7 +322,18 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
         if (auth !== appToken) return send(res, 200, { ok: false, error: 'invalid_auth' });
         return send(res, 200, { ok: true, url: `${base.replace('http', 'ws')}/socket?ticket=${randomUUID()}` });
       }
+      if (method === 'apps.manifest.validate') {
+        // Needs an app configuration token (apps.manifest.validate reference).
+        if (auth !== configToken) return send(res, 200, { ok: false, error: 'invalid_auth' });
+        const manifest = typeof args.manifest === 'object' && args.manifest ? (args.manifest as Record<string, unknown>) : null;
+        if (!manifest) return send(res, 200, { ok: false, error: 'invalid_manifest' });
+        const errors = validateManifest(manifest);
+        return send(res, 200, errors.length ? { ok: false, error: 'invalid_manifest', errors } : { ok: true });
+      }
       if (auth !== botToken) return send(res, 200, { ok: false, error: auth ? 'invalid_auth' : 'not_authed' });
+      const wait = rule ? 0 : tiers.retryAfter(method);
+      if (wait > 0) calls[calls.length - 1].failed = true;
+      if (wait > 0) return send(res, 429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(wait) });
       if (rule) {
         rule.times--;
         if ('status' in rule.response) return send(res, 429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(rule.response.retryAfter) });
@@ -313,6 +382,11 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     calls,
     messages,
     files,
+    configToken,
+    suggestedPrompts,
+    titles,
+    streamStateOf: (m) => streamState(m, lifetimeMs),
+    statusShown: (channel, threadTs) => statuses.shown(channel, threadTs),
     fail(method, response, o = {}) {
       rules.push({ method, response, times: o.times ?? 1, when: o.when });
     },
@@ -354,32 +428,8 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
   };
 }
 
-/** Headers Slack sends with an HTTP event: a timestamp and the v0 signature of `{ts}:{body}`. */
-export function signRequest(signingSecret: string, body: string, timestamp = Math.floor(Date.now() / 1000)): Record<string, string> {
-  const sig = createHmac('sha256', signingSecret).update(`v0:${timestamp}:${body}`).digest('hex');
-  return { 'x-slack-request-timestamp': String(timestamp), 'x-slack-signature': `v0=${sig}` };
-}
-
-export interface SignedPostOptions {
-  /** Sign with this secret instead (invalid signatures). */
-  secret?: string;
-  timestamp?: number;
-  retryNum?: number;
-  /** `application/x-www-form-urlencoded` with a `payload` field, as Slack sends interactions. */
-  form?: boolean;
-}
-
-/** POSTs a signed event (or interaction with `form`) to `url`; returns status and body. */
-export async function postSignedEvent(url: string, signingSecret: string, payload: unknown, o: SignedPostOptions = {}): Promise<{ status: number; body: string }> {
-  const body = o.form ? new URLSearchParams({ payload: JSON.stringify(payload) }).toString() : JSON.stringify(payload);
-  const headers: Record<string, string> = {
-    'content-type': o.form ? 'application/x-www-form-urlencoded' : 'application/json',
-    ...signRequest(o.secret ?? signingSecret, body, o.timestamp),
-  };
-  if (o.retryNum !== undefined) {
-    headers['x-slack-retry-num'] = String(o.retryNum);
-    headers['x-slack-retry-reason'] = 'http_timeout';
-  }
-  const res = await fetch(url, { method: 'POST', headers, body });
-  return { status: res.status, body: await res.text() };
+/** The text of the `markdown_text` chunks of a streaming call (appended to the message's text). */
+function markdownOf(chunks: unknown): string {
+  const list = (typeof chunks === 'string' ? JSON.parse(chunks) : chunks) as { type?: string; text?: string }[] | undefined;
+  return (list ?? []).filter((c) => c.type === 'markdown_text').map((c) => String(c.text ?? '')).join('');
 }

@@ -8,6 +8,7 @@ import { parseConfig } from '../../src/config.ts';
 import { silentLogger } from '../../src/util/log.ts';
 import { createSlackAdapter } from '../../src/platforms/slack/index.ts';
 import { signRequest, startFakeSlack } from '../fakes/slack.ts';
+import { answerMessages, feedbackValues } from './answers.ts';
 import { SIGNING_SECRET, eventBody, mention, newTs, researchScript, scriptedEngine, startHarness } from './harness.ts';
 
 const CHAN = 'C00FAKECHAN1';
@@ -37,10 +38,13 @@ test('mention -> status message, streamed steps, cited answer, trace file (nativ
     assert.equal(start.recipient_user_id, 'U00FAKEUSER1');
     assert.equal(start.recipient_team_id, 'T00FAKE00AA');
 
-    const answerText = JSON.stringify(answer.blocks);
-    assert.match(answerText, /<https:\/\/nodejs\.org\/en\/blog\/release\/v24\.0\.0\|\[1\]>/);
-    assert.match(answerText, /only seen in search results/);
-    const post = h.fake.callsOf('chat.postMessage').find((c) => JSON.stringify(c.args.blocks).includes('cir_feedback_up'));
+    // The answer is streamed as Markdown, then stopped with the sources and native feedback buttons.
+    assert.equal(answer.streaming, 'stopped');
+    assert.ok(answer.text.includes('Node 24 ships V8 13.6 [[1](https://nodejs.org/en/blog/release/v24.0.0)]'), answer.text);
+    assert.ok(answer.chunks.filter((c) => c.type === 'markdown_text').length >= 1);
+    assert.match(JSON.stringify(answer.blocks), /only seen in search results/);
+    assert.equal(feedbackValues(answer)?.up.startsWith('up:'), true);
+    const post = h.fake.callsOf('chat.postMessage')[0];
     assert.equal(post?.args.unfurl_links, 'false');
     assert.equal(post?.args.unfurl_media, 'false');
 
@@ -70,6 +74,10 @@ test('without native streaming: one status message edited with chat.update, step
     await h.post(mention('another', { ts: newTs() }));
     await h.fake.waitFor(() => h.fake.files.filter((f) => f.completed).length === 2, 15000, 'second trace');
     assert.equal(h.fake.callsOf('chat.startStream').length, 1);
+    // The answer is posted whole, without link previews.
+    const answerPost = h.fake.callsOf('chat.postMessage').find((c) => String(c.args.text).startsWith('Answer'));
+    assert.equal(answerPost?.args.unfurl_links, 'false');
+    assert.equal(answerPost?.args.unfurl_media, 'false');
   } finally {
     await h.close();
   }
@@ -240,7 +248,7 @@ test('a session a dead process left running: its thread is told, and Retry asks 
     await h.fake.waitFor(() => h.fake.files.some((f) => f.completed), 15000, 'answer and trace');
     await h.chat.idle();
     assert.deepEqual(engine.inputs.map((i) => i.question), ['from before the restart']);
-    assert.ok(texts().some((t) => t.startsWith('Answer:')));
+    assert.equal(answerMessages(h.fake.thread(CHAN, threadTs)).length, 1);
     await h.fake.waitFor(() => !JSON.stringify(h.fake.thread(CHAN, threadTs)[0].blocks).includes('cir_retry'), 15000, 'Retry button removed');
     assert.match(JSON.stringify(h.fake.thread(CHAN, threadTs)[0].blocks), /Interrupted: the bot restarted/);
 

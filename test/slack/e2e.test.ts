@@ -3,6 +3,7 @@
 // real chat service and Slack adapter against the fake Slack.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { answerMessages, shown } from './answers.ts';
 import { ARTICLES } from '../fakes/web.ts';
 import { codeStep, startResearchStack } from '../fakes/research-stack.ts';
 import { mention, newTs, startHarness } from './harness.ts';
@@ -28,9 +29,11 @@ test('a Slack mention is researched by the real engine and answered with a cited
     const titles = stream.chunks.filter((c) => c.type === 'task_update' && c.status === 'complete').map((c) => String(c.title));
     assert.ok(titles.some((t) => t.includes('search “how volcanoes shape islands”')), titles.join(' | '));
     assert.ok(titles.some((t) => t.includes('read 127.0.0.1/articles/volcano')), titles.join(' | '));
-    const answer = JSON.stringify(thread.find((m) => JSON.stringify(m.blocks).includes('cir_feedback_up'))!.blocks);
+    const [answerMsg] = answerMessages(thread);
+    const answer = shown(answerMsg);
     assert.match(answer, /new coastline/);
-    assert.ok(answer.includes(`<${articleUrl}|[1]>`), answer);
+    // Streamed as Markdown: the [1] citation links to the page that was read.
+    assert.ok(answerMsg.text.includes(`[[1](${articleUrl})]`), answerMsg.text);
     assert.match(answer, /1 read\)/);
     assert.doesNotMatch(answer, /only seen/);
     assert.match(h.fake.files[0].content, /Kilauea caldera/, 'the trace has the full observation');

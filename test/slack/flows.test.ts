@@ -1,6 +1,7 @@
 // Conversations over the adapter: follow-ups, stopping, rate limits and the errors a person can act on.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { answerMessages, feedbackValues } from './answers.ts';
 import { eventBody, mention, newTs, researchScript, scriptedEngine, startHarness, untilStopped } from './harness.ts';
 
 const CHAN = 'C00FAKECHAN1';
@@ -131,14 +132,16 @@ test('feedback buttons are stored with the session', async () => {
     await h.post(mention('rate me', { ts }));
     await h.fake.waitFor(() => traces(h) === 1, 15000, 'answer');
     await h.chat.idle();
-    const answer = h.fake.thread(CHAN, ts).find((m) => JSON.stringify(m.blocks).includes('cir_feedback_down'))!;
-    const sessionId = JSON.stringify(answer.blocks).match(/"cir_feedback_down","value":"([^"]+)"/)![1];
+    const [answer] = answerMessages(h.fake.thread(CHAN, ts));
+    const down = feedbackValues(answer)!.down;
+    const sessionId = down.slice('down:'.length);
+    // A press of the native feedback buttons: block_actions with the pressed button's value.
     const action = {
       type: 'block_actions',
       user: { id: USER, team_id: 'T00FAKE00AA' },
       team: { id: 'T00FAKE00AA' },
       container: { type: 'message', message_ts: answer.ts, channel_id: CHAN, thread_ts: ts },
-      actions: [{ type: 'button', action_id: 'cir_feedback_down', value: sessionId }],
+      actions: [{ type: 'feedback_buttons', action_id: 'cir_feedback', value: down }],
     };
     assert.equal(await h.post(action, { form: true }), 200);
     await h.fake.waitFor(() => h.fake.callsOf('chat.postEphemeral').length === 1, 5000, 'receipt');
@@ -193,7 +196,7 @@ test('missing_scope names the scope the app needs', async () => {
     const msg = h.fake.thread(CHAN, ts).find((m) => m.text.includes('files:write'))!;
     assert.match(msg.text, /OAuth & Permissions/);
     // The answer itself was delivered.
-    assert.ok(h.fake.thread(CHAN, ts).some((m) => JSON.stringify(m.blocks).includes('cir_feedback_up')));
+    assert.equal(answerMessages(h.fake.thread(CHAN, ts)).length, 1);
   } finally {
     await h.close();
   }
@@ -245,7 +248,7 @@ test('an oversized answer arrives as several messages in order, each within Slac
       assert.ok(JSON.stringify(p.blocks).length <= 12000);
       for (const b of p.blocks as { text?: { text: string } }[]) assert.ok((b.text?.text.length ?? 0) <= 3000);
     }
-    assert.match(JSON.stringify(parts.at(-1)!.blocks), /cir_feedback_up/);
+    assert.ok(feedbackValues(parts.at(-1)!), 'feedback buttons under the last part');
   } finally {
     await h.close();
   }

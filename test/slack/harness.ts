@@ -9,9 +9,9 @@ import { openSessionStore, type SessionStore } from '../../src/chat/store.ts';
 import { parseConfig } from '../../src/config.ts';
 import type { ResearchEngine, ResearchEvent, ResearchInput } from '../../src/engine/events.ts';
 import { silentLogger } from '../../src/util/log.ts';
-import { createSlackAdapter } from '../../src/platforms/slack/index.ts';
+import { createSlackAdapter, type SlackAdapterDeps } from '../../src/platforms/slack/index.ts';
 import type { PlatformAdapter } from '../../src/platforms/types.ts';
-import { type FakeSlack, postSignedEvent, startFakeSlack } from '../fakes/slack.ts';
+import { type FakeSlack, type FakeSlackOptions, postSignedEvent, startFakeSlack } from '../fakes/slack.ts';
 
 export const SIGNING_SECRET = 'test-signing-secret';
 
@@ -35,10 +35,14 @@ export interface HarnessOptions {
   limits?: Partial<ChatLimits>;
   /** A store written by "a previous process" (closed with the harness); default a new in-memory one. */
   store?: SessionStore;
+  /** Fake Slack behaviour (stream lifetime, status timeout, rate tiers). */
+  fake?: FakeSlackOptions;
+  /** Adapter timing (stream rotation, status refresh). */
+  timing?: NonNullable<SlackAdapterDeps['options']>['timing'];
 }
 
 export async function startHarness(o: HarnessOptions): Promise<Harness> {
-  const fake = await startFakeSlack({ streaming: o.streaming ?? true });
+  const fake = await startFakeSlack({ streaming: o.streaming ?? true, ...o.fake });
   const store = o.store ?? openSessionStore(':memory:');
   const env = parseConfig({
     SLACK_BOT_TOKEN: fake.botToken,
@@ -57,7 +61,7 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
     env,
     chat,
     logger: silentLogger,
-    options: { renderIntervalMs: 30, retryConfig: { retries: 4, factor: 1, minTimeout: 20, maxTimeout: 50 } },
+    options: { renderIntervalMs: 30, retryConfig: { retries: 4, factor: 1, minTimeout: 20, maxTimeout: 50 }, timing: o.timing },
   });
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;

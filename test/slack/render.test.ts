@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { StepView, ThreadView } from '../../src/chat/types.ts';
 import {
-  ACTION_FEEDBACK_UP,
+  ACTION_FEEDBACK,
   ACTION_STOP,
   type Block,
   renderAnswer,
@@ -134,7 +134,13 @@ test('answer: cited links, numbered sources with domain, read vs only seen, feed
   assert.match(text, /1\. <https:\/\/nodejs\.org\/en\/blog\/release\/v24\.0\.0\|Node v24\.0\.0> · nodejs\.org/);
   assert.match(text, /2\. <https:\/\/v8\.dev\/blog\|V8 ¦ blog> · v8\.dev · _only seen in search results, not opened_/);
   assert.match(text, /1 read, 1 only seen/);
-  assert.match(text, new RegExp(ACTION_FEEDBACK_UP));
+  // Slack's native feedback buttons, in a context_actions block, values naming the session.
+  const tail = msg.blocks.at(-1) as { type: string; elements: Record<string, any>[] };
+  assert.equal(tail.type, 'context_actions');
+  assert.equal(tail.elements[0].type, 'feedback_buttons');
+  assert.equal(tail.elements[0].action_id, ACTION_FEEDBACK);
+  assert.equal(tail.elements[0].positive_button.value, `up:${v.sessionId}`);
+  assert.equal(tail.elements[0].negative_button.value, `down:${v.sessionId}`);
 });
 
 test('an oversized answer is split over several messages, each within limits, nothing lost', () => {
@@ -157,8 +163,8 @@ test('an oversized answer is split over several messages, each within limits, no
   assert.match(all, /Paragraph 119:/);
   assert.match(all, /40\. <https:\/\/example\.com\/39/);
   // Feedback buttons only once, at the very end.
-  assert.equal(all.split('cir_feedback_up').length - 1, 1);
-  assert.match(JSON.stringify(msgs.at(-1)!.blocks), /cir_feedback_up/);
+  assert.equal(all.split('"feedback_buttons"').length - 1, 1);
+  assert.match(JSON.stringify(msgs.at(-1)!.blocks), /"feedback_buttons"/);
 });
 
 test('fuzz: split pieces fit, code fences balance, no content is lost', () => {

@@ -8,8 +8,10 @@ export interface MessageFacts {
   authorId: string;
   authorIsBot: boolean;
   content: string;
-  /** The bot itself is in the message's user mentions (not via a role or @everyone/@here). */
+  /** The bot is mentioned: as a user, or through its managed role (not @everyone/@here). */
   mentionsBot: boolean;
+  /** The bot's managed role in this guild (its mentions are stripped like the bot's). */
+  botRoleId?: string | null;
   guildId: string | null;
   channelId: string;
   /** 'thread' for public/private/announcement threads. */
@@ -40,16 +42,17 @@ export type Decision =
 
 const STOP = /^(stop|cancel|abort)[.!]*$/i;
 
-/** The content without mentions of the bot (and leading/trailing space). */
-export function stripBotMention(content: string, botId: string): string {
-  return content.replace(new RegExp(`<@!?${botId}>`, 'g'), ' ').replace(/\s+/g, ' ').trim();
+/** The content without mentions of the bot or of its managed role (and leading/trailing space). */
+export function stripBotMention(content: string, botId: string, botRoleId?: string | null): string {
+  const role = botRoleId ? `|<@&${botRoleId}>` : '';
+  return content.replace(new RegExp(`<@!?${botId}>${role}`, 'g'), ' ').replace(/\s+/g, ' ').trim();
 }
 
 export function classifyMessage(m: MessageFacts, o: ClassifyOptions): Decision {
   if (m.authorId === o.botId) return { kind: 'ignore', reason: 'own message' };
   if (m.authorIsBot && !o.allowBots) return { kind: 'ignore', reason: 'bot author' };
   if (m.type !== 0 && m.type !== 19) return { kind: 'ignore', reason: `message type ${m.type}` };
-  const text = stripBotMention(m.content, o.botId);
+  const text = stripBotMention(m.content, o.botId, m.botRoleId);
   const ws = m.guildId ?? '';
 
   if (m.channelKind === 'dm') {

@@ -15,13 +15,15 @@ export function httpStatus(err: unknown): number | null {
   return null;
 }
 
-/** Errors after which creating a thread is pointless: answer in the channel instead. */
+/**
+ * Errors after which creating a thread is pointless: answer in the channel instead. (160004, a
+ * thread already exists for the message, is not one: that thread is reused.)
+ */
 export function isThreadRefusal(err: unknown): boolean {
   const c = discordCode(err);
   return (
     c === DISCORD_ERRORS.missingPermissions ||
     c === DISCORD_ERRORS.missingAccess ||
-    c === DISCORD_ERRORS.threadAlreadyCreated ||
     c === DISCORD_ERRORS.cannotExecuteOnChannelType ||
     c === DISCORD_ERRORS.maxActiveThreads ||
     c === DISCORD_ERRORS.threadLocked
@@ -60,8 +62,6 @@ export function threadRefusalReason(err: unknown): string {
       return `missing the **${NEEDED.createThreads}** permission`;
     case DISCORD_ERRORS.missingAccess:
       return 'no access to this channel';
-    case DISCORD_ERRORS.threadAlreadyCreated:
-      return 'that message already has a thread';
     case DISCORD_ERRORS.maxActiveThreads:
       return 'this channel has too many active threads';
     case DISCORD_ERRORS.threadLocked:

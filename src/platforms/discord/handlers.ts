@@ -32,6 +32,7 @@ export interface HandlerContext {
   logger: Logger;
   allowBots: boolean;
   editIntervalMs: number;
+  typingRefreshMs: number;
 }
 
 type Target = { where: Where; channelId: string; replyTo?: string; notice?: string };
@@ -39,7 +40,8 @@ type Target = { where: Where; channelId: string; replyTo?: string; notice?: stri
 export function createHandlers(ctx: HandlerContext) {
   const { client, chat, writer, logger, rest } = ctx;
 
-  const newSurface = (channelId: string, replyTo?: string) => new DiscordThreadSurface({ writer, channelId, replyTo, logger });
+  const newSurface = (channelId: string, replyTo?: string) =>
+    new DiscordThreadSurface({ writer, channelId, replyTo, logger, typingRefreshMs: ctx.typingRefreshMs });
   const paceOptions = (channelId: string) => ({ minIntervalMs: ctx.editIntervalMs, pacingKey: `discord:${channelId}` });
 
   /** Opens the surface at `target`; a thread the bot cannot write in falls back to its channel. */
@@ -83,11 +85,19 @@ export function createHandlers(ctx: HandlerContext) {
   }
 
   async function createThread(channelId: string, messageId: string, question: string): Promise<string> {
-    const thread = (await rest.post(Routes.threads(channelId, messageId), {
-      body: { name: threadName(question), auto_archive_duration: DISCORD_LIMITS.threadAutoArchiveMin },
-      reason: 'research thread',
-    })) as { id: string };
-    return thread.id;
+    try {
+      const thread = (await rest.post(Routes.threads(channelId, messageId), {
+        body: { name: threadName(question), auto_archive_duration: DISCORD_LIMITS.threadAutoArchiveMin },
+        reason: 'research thread',
+      })) as { id: string };
+      return thread.id;
+    } catch (err) {
+      // 160004: the message already has a thread (a replayed event, or someone opened one). A thread
+      // started from a message has that message's id ("Start Thread from Message"): research there.
+      if (discordCode(err) !== DISCORD_ERRORS.threadAlreadyCreated) throw err;
+      logger.info({ channelId, messageId }, 'discord: the message already has a thread; using it');
+      return messageId;
+    }
   }
 
   /** Where to research for a new question in a channel: a thread on `messageId`, else the channel. */
@@ -118,6 +128,8 @@ export function createHandlers(ctx: HandlerContext) {
   // ---- messages ------------------------------------------------------------------------------
 
   async function facts(message: Message): Promise<MessageFacts> {
+    // Role object: a bot's managed role carries tags.bot_id (Permissions docs, "Role Tags").
+    const botRole = message.guild?.roles.botRoleFor(client.user!.id)?.id ?? null;
     let channel = message.channel;
     if (channel.isThread() && !channel.parentId) channel = (await client.channels.fetch(channel.id)) as typeof channel;
     return {
@@ -126,7 +138,9 @@ export function createHandlers(ctx: HandlerContext) {
       authorId: message.author.id,
       authorIsBot: message.author.bot || message.webhookId !== null,
       content: message.content,
-      mentionsBot: message.mentions.users.has(client.user!.id),
+      // The bot's managed role (what mention autocomplete often picks) counts as the bot.
+      mentionsBot: message.mentions.users.has(client.user!.id) || (botRole !== null && message.mentions.roles.has(botRole)),
+      botRoleId: botRole,
       guildId: message.guildId,
       channelId: message.channelId,
       channelKind: channel.isDMBased() ? 'dm' : channel.isThread() ? 'thread' : 'channel',

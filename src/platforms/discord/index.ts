@@ -20,6 +20,8 @@ export interface DiscordAdapterDeps {
 export interface DiscordAdapterOptions {
   /** Least time between edits in one channel; default DISCORD_LIMITS.editIntervalMs (tests shorten it). */
   editIntervalMs?: number;
+  /** How often the typing indicator is renewed (default DISCORD_LIMITS.typingRefreshMs; tests shorten it). */
+  typingRefreshMs?: number;
 }
 
 /**
@@ -68,6 +70,7 @@ export function createDiscordAdapter(deps: DiscordAdapterDeps, options: DiscordA
         logger: log,
         allowBots: env.CIR_ALLOW_BOTS,
         editIntervalMs: options.editIntervalMs ?? DISCORD_LIMITS.editIntervalMs,
+        typingRefreshMs: options.typingRefreshMs ?? DISCORD_LIMITS.typingRefreshMs,
       });
       const guard = (what: string, fn: () => Promise<void>) =>
         void fn().catch((err: unknown) => log.error({ err }, `discord: ${what} failed`));
@@ -125,7 +128,12 @@ export function createDiscordAdapter(deps: DiscordAdapterDeps, options: DiscordA
     },
     surface(ref: ThreadRef): ThreadSurface {
       if (!rest) throw new Error('discord adapter is not started');
-      return new DiscordThreadSurface({ writer: restWriter(rest), channelId: ref.threadId || ref.channelId, logger: log });
+      return new DiscordThreadSurface({
+        writer: restWriter(rest),
+        channelId: ref.threadId || ref.channelId,
+        logger: log,
+        typingRefreshMs: options.typingRefreshMs ?? DISCORD_LIMITS.typingRefreshMs,
+      });
     },
     onRateLimit(listener: (waitMs: number) => void) {
       rateLimitListeners.push(listener);

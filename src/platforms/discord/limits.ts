@@ -21,6 +21,10 @@ export const DISCORD_LIMITS = {
   editIntervalMs: 1100,
   /** Auto-archive of research threads, minutes (one of 60, 1440, 4320, 10080). */
   threadAutoArchiveMin: 1440,
+  /** A typing indicator expires after 10 s (Trigger Typing Indicator): renewed a little sooner. */
+  typingRefreshMs: 8000,
+  /** Typing stops when no render came for this long (the research's final view never arrived). */
+  typingGiveUpMs: 30 * 60 * 1000,
 } as const;
 
 /** How much of a step is shown in chat (the full text is in the attached trace). */

@@ -24,10 +24,12 @@ export interface MessageBody {
   attachments?: { id: number; filename: string; description?: string }[];
 }
 
-/** The two REST calls a surface needs, with the bot token. */
+/** The REST calls a surface needs, with the bot token. */
 export interface DiscordWriter {
   post(channelId: string, body: MessageBody, files?: { name: string; data: Buffer }[]): Promise<{ id: string }>;
   edit(channelId: string, messageId: string, body: MessageBody): Promise<void>;
+  /** "Trigger Typing Indicator": shows "cir-bot is typing…" for 10 s or until the bot posts. */
+  typing(channelId: string): Promise<void>;
 }
 
 // Every message: no pings and no link previews, unless a call asks otherwise (the answer pings its asker).
@@ -53,6 +55,9 @@ export function restWriter(rest: REST): DiscordWriter {
     async edit(channelId, messageId, body) {
       await rest.patch(Routes.channelMessage(channelId, messageId), { body: { allowed_mentions: NO_PINGS, flags: SUPPRESS_EMBEDS, ...body } });
     },
+    async typing(channelId) {
+      await rest.post(`/channels/${channelId}/typing`);
+    },
   };
 }
 
@@ -63,6 +68,8 @@ export interface SurfaceOptions {
   /** The first message replies to this one (answering in a channel without a thread). */
   replyTo?: string;
   logger?: Logger;
+  /** Renewal of the typing indicator (default DISCORD_LIMITS.typingRefreshMs). */
+  typingRefreshMs?: number;
 }
 
 const FINAL = new Set(['done', 'failed', 'cancelled', 'interrupted']);
@@ -81,6 +88,9 @@ export class DiscordThreadSurface implements ThreadSurface {
   #finished = false;
   #replyUsed = false;
   #lock: Promise<unknown> = Promise.resolve();
+  /** Renews the typing indicator while the research runs (Discord users expect one). */
+  #typingTimer: NodeJS.Timeout | null = null;
+  #renderedAt = 0;
 
   constructor(o: SurfaceOptions) {
     this.#o = o;
@@ -137,7 +147,34 @@ export class DiscordThreadSurface implements ThreadSurface {
     const reply = this.#o.replyTo && !this.#replyUsed ? { message_reference: { message_id: this.#o.replyTo, fail_if_not_exists: false } } : {};
     const res = await this.#o.writer.post(this.channelId, { ...reply, ...body }, files);
     this.#replyUsed = true;
+    // A message from the bot ends its typing indicator: start it again while still at work.
+    if (this.#typingTimer) this.#typeNow();
     return res;
+  }
+
+  /** Keeps "is typing…" up until the research ends (or `stop`). */
+  #typing(on: boolean): void {
+    if (!on) {
+      if (this.#typingTimer) clearInterval(this.#typingTimer);
+      this.#typingTimer = null;
+      return;
+    }
+    if (this.#typingTimer) return;
+    this.#typingTimer = setInterval(() => {
+      // No render for this long: the research's final view is not coming (a crash); stop typing.
+      if (Date.now() - this.#renderedAt > DISCORD_LIMITS.typingGiveUpMs) this.#typing(false);
+      else this.#typeNow();
+    }, this.#o.typingRefreshMs ?? DISCORD_LIMITS.typingRefreshMs);
+    this.#typingTimer.unref();
+    this.#typeNow();
+  }
+
+  #typeNow(): void {
+    this.#o.writer.typing(this.channelId).catch((err: unknown) => {
+      // Purely cosmetic: a channel where the bot may not type keeps working without it.
+      this.#o.logger?.debug({ err, channelId: this.channelId }, 'discord: typing indicator not shown');
+      this.#typing(false);
+    });
   }
 
   /** Edits message `id` (or posts when there is none, or someone deleted it); returns the message's id. */
@@ -157,6 +194,9 @@ export class DiscordThreadSurface implements ThreadSurface {
     if (this.#finished) return;
     this.#opening = false;
     const final = FINAL.has(view.status.state);
+    // Typing while the research works (steps, writing); not while it waits in the queue.
+    this.#renderedAt = Date.now();
+    this.#typing(!final && view.status.state !== 'queued');
     const plan = planLive(view, this.#frozen);
 
     // Finished steps that no longer fit: the current status message becomes the first frozen

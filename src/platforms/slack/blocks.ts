@@ -4,7 +4,7 @@ import { statusLine as sharedStatusLine } from '../../chat/messages.ts';
 import type { SourceView, StepView, ThreadStatus, ThreadView } from '../../chat/types.ts';
 import { evidenceBlocks } from './evidence.ts';
 import { SAFETY_MARGIN, SLACK_LIMITS } from './limits.ts';
-import { defuseMentions, escapeMrkdwn, link, markdownToMrkdwn, splitMrkdwn, truncate, truncateStart } from './mrkdwn.ts';
+import { defuseMarkup, escapeMrkdwn, link, markdownToMrkdwn, splitMrkdwn, truncate, truncateStart } from './mrkdwn.ts';
 
 /** A Block Kit block as plain data (the Web API client takes these as they are). */
 export type Block = { type: string; [key: string]: unknown };
@@ -27,8 +27,16 @@ export interface TaskUpdate {
 
 export const ACTION_STOP = 'cir_stop';
 export const ACTION_RETRY = 'cir_retry';
+/** Slack's native feedback buttons (one action id; the value says which button and which session). */
+export const ACTION_FEEDBACK = 'cir_feedback';
+/** Home-made 👍/👎 of answers posted before the native buttons: still understood. */
 export const ACTION_FEEDBACK_UP = 'cir_feedback_up';
 export const ACTION_FEEDBACK_DOWN = 'cir_feedback_down';
+
+/** Value of a native feedback button: `up:<session>` or `down:<session>`. */
+export function feedbackValue(value: 'up' | 'down', sessionId: string): string {
+  return `${value}:${sessionId}`.slice(0, SLACK_LIMITS.buttonValue);
+}
 
 const SECTION_MAX = SLACK_LIMITS.sectionText - SAFETY_MARGIN;
 const MESSAGE_TEXT_MAX = SLACK_LIMITS.messageBlockText - 500;
@@ -133,6 +141,15 @@ export interface StatusOptions {
   /** Steps are streamed natively (task_update chunks): the status message shows no step detail. */
   streamingSteps: boolean;
   now?: number;
+  /** Which edit of the message this is: Slack wants a new block_id per iteration of a message. */
+  iteration?: number;
+  /** Steps to show here when some are shown elsewhere (default all of them). */
+  steps?: StepView[];
+}
+
+/** A block_id unique to one iteration of a message. */
+function blockId(name: string, iteration = 0): string {
+  return `${name}.${iteration}`;
 }
 
 /**
@@ -145,13 +162,14 @@ export function renderStatus(view: ThreadView, opts: StatusOptions): SlackMessag
   const blocks: Block[] = [section(line)];
   const tail: Block[] = [];
   if (!finished) {
-    tail.push({ type: 'actions', block_id: 'cir_controls', elements: [button('Stop', ACTION_STOP, view.sessionId, 'danger')] });
+    tail.push({ type: 'actions', block_id: blockId('cir_controls', opts.iteration), elements: [button('Stop', ACTION_STOP, view.sessionId, 'danger')] });
   } else if (view.status.state === 'interrupted') {
-    tail.push({ type: 'actions', block_id: 'cir_controls', elements: [button('Retry', ACTION_RETRY, view.sessionId, 'primary')] });
+    tail.push({ type: 'actions', block_id: blockId('cir_controls', opts.iteration), elements: [button('Retry', ACTION_RETRY, view.sessionId, 'primary')] });
   }
-  if (!opts.streamingSteps && view.steps.length > 0) {
-    if (finished) blocks.push(...compactSteps(view.steps));
-    else blocks.push(...latestSteps(view.steps, MESSAGE_TEXT_MAX - blockTextLength(blocks[0]) - 400));
+  const steps = opts.steps ?? view.steps;
+  if (!opts.streamingSteps && steps.length > 0) {
+    if (finished) blocks.push(...compactSteps(steps));
+    else blocks.push(...latestSteps(steps, MESSAGE_TEXT_MAX - blockTextLength(blocks[0]) - 400));
   }
   return { text: stripForFallback(line), blocks: [...blocks, ...tail] };
 }
@@ -173,6 +191,30 @@ function latestSteps(steps: StepView[], budget: number): Block[] {
     : shown;
 }
 
+/**
+ * Steps as one plain message: a stream Slack closed under us is repaired into this with
+ * chat.update. Every step is there once: the newest in full, older ones as summary lines if needed.
+ */
+export function renderSteps(steps: StepView[]): SlackMessage {
+  const full: Block[] = [];
+  let used = 0;
+  let i = steps.length - 1;
+  for (; i >= 0; i--) {
+    const b = stepSection(steps[i]);
+    const size = blockTextLength(b);
+    if (used + size > MESSAGE_TEXT_MAX - 2500 || full.length >= MESSAGE_BLOCKS_MAX - 6) break;
+    full.unshift(b);
+    used += size;
+  }
+  const older = steps.slice(0, i + 1);
+  const first = steps[0]?.n ?? 0;
+  const last = steps.at(-1)?.n ?? 0;
+  return {
+    text: first === last ? `Step ${first}` : `Steps ${first}–${last}`,
+    blocks: [...(older.length ? compactSteps(older) : []), ...full],
+  };
+}
+
 /** Finished research: one line per step (what it looked at), no code. */
 function compactSteps(steps: StepView[]): Block[] {
   const lines = steps.map((s) => `${s.n}. ${escapeMrkdwn(stepSummary(s))}${s.error ? ' :warning:' : ''}`);
@@ -184,7 +226,10 @@ function stripForFallback(mrkdwn: string): string {
   return truncate(mrkdwn.replace(/:[a-z_]+: /g, '').replace(/[*_`]/g, ''), 300);
 }
 
-/** Streamed task for one code step. Its fields carry model text unescaped: mentions are defused. */
+/**
+ * Streamed task for one code step. Its fields carry model and page text that Slack renders with
+ * its markup: mentions and links (`<url|label>`, `[label](url)`) are defused.
+ */
 export function taskForStep(step: StepView, finalStatus?: ThreadStatus['state']): TaskUpdate {
   const status: TaskUpdate['status'] = step.error
     ? 'error'
@@ -196,12 +241,12 @@ export function taskForStep(step: StepView, finalStatus?: ThreadStatus['state'])
   const task: TaskUpdate = {
     type: 'task_update',
     id: `step-${step.n}`,
-    title: truncate(defuseMentions(`Step ${step.n}: ${stepSummary(step)}`), SLACK_LIMITS.taskTitle),
+    title: truncate(defuseMarkup(`Step ${step.n}: ${stepSummary(step)}`), SLACK_LIMITS.taskTitle),
     status,
-    details: truncate(defuseMentions(step.code.trim()), SLACK_LIMITS.taskDetails),
+    details: truncate(defuseMarkup(step.code.trim()), SLACK_LIMITS.taskDetails),
   };
   const out = step.error ?? step.observation;
-  if (out) task.output = truncateStart(defuseMentions(out.trim()), SLACK_LIMITS.taskDetails);
+  if (out) task.output = truncateStart(defuseMarkup(out.trim()), SLACK_LIMITS.taskDetails);
   return task;
 }
 
@@ -239,21 +284,7 @@ export function renderAnswer(view: ThreadView): SlackMessage[] {
   if (!answer) return [];
   const body = linkCitations(markdownToMrkdwn(answer.text.trim() || '(empty answer)'), answer.sources);
   const blocks: Block[] = splitMrkdwn(body, SECTION_MAX).map(section);
-  if (answer.sources.length > 0) {
-    const read = answer.sources.filter((s) => s.status === 'read').length;
-    const header = `*Sources* (${read} read${read < answer.sources.length ? `, ${answer.sources.length - read} only seen` : ''})`;
-    const lines = answer.sources.map(sourceLine).join('\n');
-    splitMrkdwn(`${header}\n${lines}`, SECTION_MAX).forEach((p) => blocks.push(section(p)));
-  }
-  blocks.push(...evidenceBlocks(answer));
-  blocks.push({
-    type: 'actions',
-    block_id: 'cir_feedback',
-    elements: [
-      button(':thumbsup: Helpful', ACTION_FEEDBACK_UP, view.sessionId),
-      button(':thumbsdown: Not helpful', ACTION_FEEDBACK_DOWN, view.sessionId),
-    ],
-  });
+  blocks.push(...answerTail(view));
   const messages = packMessages(blocks);
   // Fallback text is mrkdwn too: escaped so that no <!channel> or <@U…> in an answer can ping anyone.
   const preview = truncate(escapeMrkdwn(answer.text.replace(/\s+/g, ' ').trim()), 280);
@@ -261,6 +292,54 @@ export function renderAnswer(view: ThreadView): SlackMessage[] {
     text: messages.length > 1 ? `Answer (${i + 1}/${messages.length}): ${preview}` : `Answer: ${preview}`,
     blocks: m,
   }));
+}
+
+/** After the answer text: the numbered sources and Slack's native feedback buttons. */
+export function answerTail(view: ThreadView): Block[] {
+  const sources = view.answer?.sources ?? [];
+  const blocks: Block[] = [];
+  if (sources.length > 0) {
+    const read = sources.filter((s) => s.status === 'read').length;
+    const header = `*Sources* (${read} read${read < sources.length ? `, ${sources.length - read} only seen` : ''})`;
+    splitMrkdwn(`${header}\n${sources.map(sourceLine).join('\n')}`, SECTION_MAX).forEach((p) => blocks.push(section(p)));
+  }
+  if (view.answer) blocks.push(...evidenceBlocks(view.answer));
+  // Block Kit reference: a context_actions block holding a feedback_buttons element.
+  blocks.push({
+    type: 'context_actions',
+    elements: [
+      {
+        type: 'feedback_buttons',
+        action_id: ACTION_FEEDBACK,
+        positive_button: { text: { type: 'plain_text', text: 'Helpful' }, accessibility_label: 'This answer was helpful', value: feedbackValue('up', view.sessionId) },
+        negative_button: { text: { type: 'plain_text', text: 'Not helpful' }, accessibility_label: 'This answer was not helpful', value: feedbackValue('down', view.sessionId) },
+      },
+    ],
+  });
+  return blocks;
+}
+
+/**
+ * The answer as Markdown for a stream's `markdown_text`: each [n] links to its source. Model text
+ * is defused the same way as task fields, except the Markdown links the model wrote itself.
+ */
+export function answerMarkdown(view: ThreadView): string {
+  const answer = view.answer;
+  if (!answer) return '';
+  const byN = new Map(answer.sources.map((s) => [s.n, s]));
+  const safe = (url: string) => url.replace(/[()<>\s]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+  return (answer.text.trim() || '(empty answer)')
+    .split(/(```[\s\S]*?```|`[^`\n]*`)/)
+    .map((part, i) => {
+      if (i % 2 === 1) return part;
+      const text = defuseMarkup(part.replace(/<(https?:\/\/[^\s<>|]+)>/g, '$1')).replace(/\]\u200b\(/g, '](');
+      return text.replace(/\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\](?!\()/g, (m, list: string) => {
+        const ns = list.split(',').map((n) => Number(n.trim()));
+        if (!ns.every((n) => byN.has(n))) return m;
+        return `[${ns.map((n) => `[${n}](${safe(byN.get(n)!.url)})`).join(', ')}]`;
+      });
+    })
+    .join('');
 }
 
 /** Groups blocks into messages under the per-message block and text limits, keeping order. */

@@ -61,10 +61,20 @@ export function classifySlackError(err: unknown): SlackProblem {
   return { kind: 'fatal', code };
 }
 
-/** Whether a chat.startStream failure means "this workspace/app cannot stream" (fall back for good). */
+/**
+ * Codes after which the workspace cannot stream at all (fall back to chat.update until restart).
+ * Anything else (not_in_channel, restricted_action_thread_locked, message_limit_exceeded,
+ * invalid_chunks, ...) concerns one thread only.
+ */
+const NO_STREAMING = new Set(['feature_not_enabled', 'method_deprecated', 'unknown_method']);
+
 export function streamingUnsupported(err: unknown): boolean {
-  const p = classifySlackError(err);
-  return p.kind !== 'transient';
+  return NO_STREAMING.has(slackErrorCode(err));
+}
+
+/** Slack closed the stream (its lifetime ran out): the message can only be repaired with chat.update. */
+export function streamClosed(err: unknown): boolean {
+  return slackErrorCode(err) === 'message_not_in_streaming_state';
 }
 
 /** What to tell a person about a problem they (or an admin) can fix. */

@@ -135,7 +135,7 @@ export type ActionIntent =
   | { kind: 'feedback'; sessionId: string; value: 'up' | 'down'; userId: string; channelId: string | null; threadTs: string | null }
   | { kind: 'ignore'; reason: string };
 
-export function parseAction(body: SlackActionBody, actionIds: { stop: string; retry: string; up: string; down: string }): ActionIntent {
+export function parseAction(body: SlackActionBody, actionIds: { stop: string; retry: string; up: string; down: string; feedback: string }): ActionIntent {
   const action = body.actions?.[0];
   const userId = body.user?.id;
   if (body.type !== 'block_actions' || !action || !userId) return { kind: 'ignore', reason: 'not a block action' };
@@ -153,6 +153,12 @@ export function parseAction(body: SlackActionBody, actionIds: { stop: string; re
     if (!sessionId) return { kind: 'ignore', reason: 'retry without a session' };
     return { kind: 'retry', sessionId, userId, channelId, message: body.message ?? null };
   }
+  if (action.action_id === actionIds.feedback) {
+    // Native feedback buttons: one action id, the value is `up:<session>` or `down:<session>`.
+    const m = /^(up|down):(.+)$/.exec(sessionId);
+    if (!m) return { kind: 'ignore', reason: 'feedback without a session' };
+    return { kind: 'feedback', sessionId: m[2], value: m[1] as 'up' | 'down', userId, channelId, threadTs };
+  }
   if (action.action_id === actionIds.up || action.action_id === actionIds.down) {
     if (!sessionId) return { kind: 'ignore', reason: 'feedback without a session' };
     return { kind: 'feedback', sessionId, value: action.action_id === actionIds.up ? 'up' : 'down', userId, channelId, threadTs };
@@ -164,3 +170,27 @@ export const helpText = (botUserId: string): string =>
   `Ask me a question by mentioning me, for example <@${botUserId}> _what changed in the latest Node.js release?_ ` +
   'I search the web, show each research step in this thread and answer with numbered sources. ' +
   'Reply in the thread to ask a follow-up; reply `stop` (or press *Stop*) to stop a running research.';
+
+/** Shown at the top of the agent's Messages tab (app_home_opened, tab `messages`): at most four. */
+export const SUGGESTED_PROMPTS = {
+  title: 'Ask me to research something',
+  prompts: [
+    { title: 'What changed recently', message: 'What changed in the latest Node.js release, and why does it matter?' },
+    { title: 'Compare options', message: 'Compare PostgreSQL and SQLite for a small web app, with sources.' },
+    { title: 'Check a claim', message: 'Is it true that the Great Wall of China is visible from space? Cite sources.' },
+    { title: 'Explain a topic', message: 'How do volcanoes shape islands? Summarise with sources.' },
+  ],
+} as const;
+
+/** The fields of an app_home_opened event we read. */
+export interface AppHomeOpenedEvent {
+  type: string;
+  user?: string;
+  channel?: string;
+  tab?: string;
+}
+
+/** The DM channel to set suggested prompts in, when a person opened the agent's Messages tab. */
+export function agentOpened(e: AppHomeOpenedEvent): string | null {
+  return e.type === 'app_home_opened' && e.tab === 'messages' && e.channel ? e.channel : null;
+}

@@ -9,10 +9,10 @@ import type { ThreadRef } from '../../chat/types.ts';
 import type { Env } from '../../config.ts';
 import type { Logger } from '../../util/log.ts';
 import type { HttpRoute, PlatformAdapter } from '../types.ts';
-import { ACTION_FEEDBACK_DOWN, ACTION_FEEDBACK_UP, ACTION_RETRY, ACTION_STOP } from './blocks.ts';
+import { ACTION_FEEDBACK, ACTION_FEEDBACK_DOWN, ACTION_FEEDBACK_UP, ACTION_RETRY, ACTION_STOP } from './blocks.ts';
 import { slackErrorCode } from './errors.ts';
-import { type SlackActionBody, type SlackEventBody, helpText, parseAction, parseMessageEvent } from './events.ts';
-import { SLACK_RATES } from './limits.ts';
+import { type AppHomeOpenedEvent, type SlackActionBody, type SlackEventBody, SUGGESTED_PROMPTS, agentOpened, helpText, parseAction, parseMessageEvent } from './events.ts';
+import { SLACK_RATES, type SlackTiming } from './limits.ts';
 import { SlackThreadSurface, type SlackSurfaceContext } from './surface.ts';
 
 export const SLACK_EVENTS_PATH = '/slack/events';
@@ -34,6 +34,8 @@ export interface SlackAdapterDeps {
     streaming?: boolean;
     /** Web API retry policy (default: up to 6 retries with backoff; 429s wait for Retry-After). */
     retryConfig?: WebClientOptions['retryConfig'];
+    /** Stream rotation and status refresh (default SLACK_TIMING). */
+    timing?: Partial<SlackTiming>;
   };
 }
 
@@ -74,6 +76,7 @@ export function createSlackAdapter(deps: SlackAdapterDeps): PlatformAdapter {
     botUserId: () => botUserId,
     streamingByWorkspace: new Map(),
     streamingEnabled: deps.options?.streaming ?? true,
+    timing: deps.options?.timing,
   };
   const submitOptions = (workspaceId: string): SubmitOptions => ({
     minIntervalMs: deps.options?.renderIntervalMs ?? Math.ceil(60_000 / SLACK_RATES.chatUpdatePerMinute),
@@ -147,8 +150,17 @@ export function createSlackAdapter(deps: SlackAdapterDeps): PlatformAdapter {
 
   app.event('app_mention', async ({ body }) => onMessage(body as unknown as SlackEventBody));
   app.event('message', async ({ body }) => onMessage(body as unknown as SlackEventBody));
+  // The agent messaging experience: opening the app's Messages tab shows suggested prompts
+  // (no thread_ts: it belongs to the legacy assistant experience, where it would silently fail).
+  app.event('app_home_opened', async ({ event }) => {
+    const channel = running ? agentOpened(event as unknown as AppHomeOpenedEvent) : null;
+    if (!channel) return;
+    await client.assistant.threads
+      .setSuggestedPrompts({ channel_id: channel, title: SUGGESTED_PROMPTS.title, prompts: [...SUGGESTED_PROMPTS.prompts] })
+      .catch((err: unknown) => logger.debug({ err: slackErrorCode(err) }, 'slack: suggested prompts not set'));
+  });
 
-  const actionIds = { stop: ACTION_STOP, retry: ACTION_RETRY, up: ACTION_FEEDBACK_UP, down: ACTION_FEEDBACK_DOWN };
+  const actionIds = { stop: ACTION_STOP, retry: ACTION_RETRY, up: ACTION_FEEDBACK_UP, down: ACTION_FEEDBACK_DOWN, feedback: ACTION_FEEDBACK };
   app.action(new RegExp(`^(${Object.values(actionIds).join('|')})$`), async ({ ack, body }) => {
     await ack();
     const intent = parseAction(body as unknown as SlackActionBody, actionIds);

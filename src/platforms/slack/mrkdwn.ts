@@ -15,6 +15,15 @@ export function defuseMentions(text: string): string {
   return text.replace(/<([!@#])/g, '<\u200b$1').replace(/@(channel|here|everyone)\b/gi, '@\u200b$1');
 }
 
+/**
+ * For page and model text shown in streamed task fields and status lines, which Slack renders with
+ * its own markup: besides mentions, `<url|label>` links and Markdown `[label](url)` links are broken
+ * with a zero-width space, so fetched text cannot dress up a link (or ping anyone).
+ */
+export function defuseMarkup(text: string): string {
+  return defuseMentions(text).replace(/<(?!\u200b)/g, '<\u200b').replace(/\]\(/g, ']\u200b(');
+}
+
 /** A link `<url|label>`; `|` and `>` cannot appear inside either part. */
 export function link(url: string, label: string): string {
   const safeUrl = url.replace(/[<>|\s]/g, (c) => encodeURIComponent(c));

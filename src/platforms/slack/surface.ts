@@ -1,15 +1,18 @@
 // One research thread on Slack: the ThreadSurface the chat layer renders into. A status message
-// (state + Stop button) is posted once and edited; code steps stream natively as task_update
-// chunks where the workspace supports it, otherwise they live in the status message; the answer
-// follows as new message(s); the trace is uploaded as a file when the chat layer hands it over.
+// (state + Stop button) is posted once and edited; the thread's status line says the bot is at
+// work; code steps stream natively as task_update chunks where the workspace supports it (a series
+// of streams, see step-streams.ts), otherwise they live in the status message; the answer is
+// streamed as Markdown with sources and feedback buttons (or posted as messages); the trace is
+// uploaded as a file when the chat layer hands it over.
 import type { WebClient } from '@slack/web-api';
-import type { ChatStreamer } from '@slack/web-api';
 import type { ThreadRef, ThreadSurface, ThreadView } from '../../chat/types.ts';
 import type { Logger } from '../../util/log.ts';
-import { type Block, type SlackMessage, type TaskUpdate, isFinished, renderAnswer, renderNote, renderStatus, taskForStep } from './blocks.ts';
-import { type SlackProblem, classifySlackError, problemMessage, slackErrorCode, streamingUnsupported } from './errors.ts';
-import { SLACK_LIMITS } from './limits.ts';
+import { type Block, type SlackMessage, answerMarkdown, answerTail, isFinished, renderAnswer, renderNote, renderStatus, stepSummary } from './blocks.ts';
+import { type SlackProblem, classifySlackError, problemMessage, slackErrorCode, streamClosed, streamingUnsupported } from './errors.ts';
+import { SLACK_LIMITS, SLACK_TIMING, type SlackTiming } from './limits.ts';
 import { truncate } from './mrkdwn.ts';
+import { StepStreams, StreamStartFailed } from './step-streams.ts';
+import { ThreadStatusLine } from './thread-status.ts';
 
 /** What all surfaces of one adapter share. */
 export interface SlackSurfaceContext {
@@ -20,13 +23,15 @@ export interface SlackSurfaceContext {
   streamingByWorkspace: Map<string, boolean>;
   /** Off: never try native streaming (e.g. for tests of the fallback). */
   streamingEnabled: boolean;
+  /** Stream and status lifetimes (default SLACK_TIMING; tests shorten them). */
+  timing?: Partial<SlackTiming>;
 }
 
 export interface SurfaceTarget {
   ref: ThreadRef;
   /** Who asked: recipient of streams and of problem reports by DM. */
   userId: string;
-  /** A direct message conversation (assistant.threads.setStatus applies). */
+  /** A direct message with the agent (its thread gets a title). */
   dm: boolean;
   /** Called once when nothing can be posted in the thread (so the research can be stopped). */
   onUnreachable?: (sessionId: string) => void;
@@ -43,11 +48,13 @@ export class SlackThreadSurface implements ThreadSurface {
   #statusTs: string | null = null;
   #statusJson = '';
   #mode: Mode = 'unknown';
-  #streamer: ChatStreamer | null = null;
-  #streamDone = false;
-  #tasks = new Map<string, string>();
+  readonly #steps: StepStreams;
+  readonly #statusLine: ThreadStatusLine;
+  #titled = false;
+  /** Iterations of the status message (each gets new block_ids). */
+  #iteration = 0;
   #answerSent = 0;
-  #dmStatus = false;
+  #answerStreamed = false;
   #reported = new Set<string>();
   #chain: Promise<unknown> = Promise.resolve();
   #version = 0;
@@ -60,6 +67,15 @@ export class SlackThreadSurface implements ThreadSurface {
     this.#ctx = ctx;
     this.#t = target;
     this.#askedBy = target.userId;
+    const timing = { ...SLACK_TIMING, ...ctx.timing };
+    this.#steps = new StepStreams({
+      newStreamer: () => this.#newStreamer(),
+      update: (ts, msg) => this.#update(ts, msg),
+      posted: () => this.#statusLine.afterPost(),
+      logger: ctx.logger,
+      rotateAfterMs: timing.streamRotateAfterMs,
+    });
+    this.#statusLine = new ThreadStatusLine(ctx.client, ctx.logger, target.ref, { refreshMs: timing.statusRefreshMs, giveUpMs: timing.statusGiveUpMs });
   }
 
   /** The ts of the status message once posted (tests, logs). */
@@ -111,110 +127,112 @@ export class SlackThreadSurface implements ThreadSurface {
     const team = this.#t.ref.workspaceId;
     if (this.#mode === 'unknown' && (!this.#ctx.streamingEnabled || this.#ctx.streamingByWorkspace.get(team) === false))
       this.#mode = 'update';
-    if (this.#t.dm && !this.#dmStatus && !finished) {
-      this.#dmStatus = true;
-      await this.#setAssistantStatus('is researching…');
+    if (!finished) await this.#statusLine.show(statusText(view), loadingTexts(view));
+    if (this.#t.dm && !this.#titled) {
+      this.#titled = true;
+      await this.#setTitle(view.question);
     }
 
     if (!this.#statusTs) {
-      const msg = renderStatus(view, { streamingSteps: this.#mode !== 'update' });
+      const msg = renderStatus(view, { streamingSteps: this.#mode !== 'update', iteration: ++this.#iteration });
       const ts = await this.#post(msg, 'status');
       if (!ts) {
         this.#dead = true; // reported (or fatal): nothing can be shown in this thread
+        await this.#statusLine.clear();
         if (!finished) this.#t.onUnreachable?.(view.sessionId);
         return;
       }
       this.#statusTs = ts;
-      this.#statusJson = JSON.stringify(msg.blocks);
+      this.#statusJson = statusKey(msg.blocks);
     }
 
     // Streaming only pays while steps are still coming (a recovered, finished view just edits).
-    if (this.#mode === 'unknown' && view.steps.length > 0 && !finished) await this.#startStream(view);
-    if (this.#mode === 'stream' && !this.#streamDone) await this.#streamSteps(view, finished);
+    if (this.#mode === 'unknown' && view.steps.length > 0 && !finished) this.#mode = 'stream';
+    if (this.#mode === 'stream') await this.#streamSteps(view, finished);
 
-    const msg = renderStatus(view, { streamingSteps: this.#mode === 'stream' });
-    const json = JSON.stringify(msg.blocks);
-    if (json !== this.#statusJson) {
+    // Steps not in a streamed message (all of them without streaming) are shown in the status message.
+    const steps = view.steps.filter((s) => !this.#steps.owns(s.n));
+    const msg = renderStatus(view, { streamingSteps: this.#mode === 'stream', iteration: ++this.#iteration, steps });
+    if (statusKey(msg.blocks) !== this.#statusJson) {
       await this.#update(this.#statusTs, msg);
-      this.#statusJson = json;
+      this.#statusJson = statusKey(msg.blocks);
     }
 
     if (finished) {
-      const parts = renderAnswer(view);
+      if (this.#mode !== 'update' && this.#answerSent === 0 && !this.#answerStreamed) await this.#streamAnswer(view);
+      const parts = this.#answerStreamed ? [] : renderAnswer(view);
       while (this.#answerSent < parts.length) {
         const ts = await this.#post(parts[this.#answerSent], 'answer');
         if (!ts) break;
         this.#answerSent++;
       }
-      if (this.#t.dm && this.#dmStatus) {
-        this.#dmStatus = false;
-        await this.#setAssistantStatus('');
-      }
+      await this.#statusLine.clear();
     }
   }
 
-  async #startStream(view: ThreadView): Promise<void> {
-    const { client, streamingByWorkspace } = this.#ctx;
+  #newStreamer() {
     const ref = this.#t.ref;
-    const streamer = client.chatStream({
+    return this.#ctx.client.chatStream({
       channel: ref.channelId,
       thread_ts: ref.threadId,
       recipient_team_id: ref.workspaceId || undefined,
-      recipient_user_id: this.#t.userId || view.userId,
+      recipient_user_id: this.#askedBy || undefined,
       task_display_mode: 'timeline',
     });
-    const tasks = view.steps.map((s) => taskForStep(s, view.status.state));
-    try {
-      await streamer.append({ chunks: tasks });
-      this.#streamer = streamer;
-      this.#mode = 'stream';
-      streamingByWorkspace.set(ref.workspaceId, true);
-      for (const t of tasks) this.#tasks.set(t.id, JSON.stringify(t));
-    } catch (err) {
-      this.#mode = 'update';
-      if (streamingUnsupported(err)) streamingByWorkspace.set(ref.workspaceId, false);
-      this.#ctx.logger.info({ err: slackErrorCode(err), ref }, 'slack: native streaming unavailable, editing one status message instead');
-    }
   }
 
   async #streamSteps(view: ThreadView, finished: boolean): Promise<void> {
-    const streamer = this.#streamer;
-    if (!streamer) return;
-    const changed: TaskUpdate[] = [];
-    for (const step of view.steps) {
-      const task = taskForStep(step, view.status.state);
-      const json = JSON.stringify(task);
-      if (this.#tasks.get(task.id) !== json) {
-        changed.push(task);
-        this.#tasks.set(task.id, json);
-      }
-    }
     try {
-      if (finished) {
-        this.#streamDone = true;
-        await streamer.stop(changed.length ? { chunks: changed } : undefined);
-      } else if (changed.length) {
-        await streamer.append({ chunks: changed });
-      }
+      await this.#steps.sync(view, finished);
+      this.#ctx.streamingByWorkspace.set(this.#t.ref.workspaceId, true);
     } catch (err) {
-      // The stream broke (expired, refused): show the steps in the status message from now on.
-      this.#ctx.logger.warn({ err: slackErrorCode(err), ref: this.#t.ref }, 'slack: stream append failed; falling back to chat.update');
+      if (!(err instanceof StreamStartFailed)) throw err;
+      // This thread shows its remaining steps in the status message; only a workspace without
+      // streaming at all turns it off everywhere.
       this.#mode = 'update';
-      this.#streamDone = true;
-      if (!finished) await streamer.stop().catch(() => undefined);
+      if (streamingUnsupported(err.cause)) this.#ctx.streamingByWorkspace.set(this.#t.ref.workspaceId, false);
+      this.#ctx.logger.info({ err: slackErrorCode(err.cause), ref: this.#t.ref }, 'slack: native streaming unavailable here, editing the status message instead');
     }
   }
 
-  async #setAssistantStatus(status: string): Promise<void> {
+  /**
+   * Streams the answer as Markdown (a few appends), then stops with the sources and feedback
+   * buttons. A too-long answer is posted as messages instead; a stream that breaks midway is
+   * replaced by the rendered answer with chat.update on its ts.
+   */
+  async #streamAnswer(view: ThreadView): Promise<void> {
+    const md = answerMarkdown(view);
+    const tail = answerTail(view);
+    if (!md || md.length > SLACK_LIMITS.streamMarkdown || tail.length > SLACK_LIMITS.stopStreamBlocks) return;
+    const streamer = this.#newStreamer();
     try {
-      await this.#ctx.client.assistant.threads.setStatus({
+      for (const piece of answerPieces(md)) await streamer.append({ chunks: [{ type: 'markdown_text', text: piece }] });
+      await streamer.stop({ blocks: tail as never });
+      this.#answerStreamed = true;
+    } catch (err) {
+      this.#ctx.logger.warn({ err: slackErrorCode(err), ref: this.#t.ref }, 'slack: answer stream failed; posting the answer instead');
+      if (!streamer.ts) {
+        // Nothing shown: the answer is posted as messages.
+        if (streamingUnsupported(err)) this.#ctx.streamingByWorkspace.set(this.#t.ref.workspaceId, false);
+        return;
+      }
+      // Refused rather than closed by Slack: end the stream first, then replace its content.
+      if (!streamClosed(err)) await streamer.stop().catch(() => undefined);
+      const parts = renderAnswer(view);
+      await this.#update(streamer.ts, parts[0]);
+      this.#answerSent = 1;
+    }
+  }
+
+  async #setTitle(question: string): Promise<void> {
+    try {
+      await this.#ctx.client.assistant.threads.setTitle({
         channel_id: this.#t.ref.channelId,
         thread_ts: this.#t.ref.threadId,
-        status: truncate(status, SLACK_LIMITS.assistantStatus),
+        title: truncate(question.replace(/\s+/g, ' ').trim(), SLACK_LIMITS.threadTitle) || 'Research',
       });
     } catch (err) {
-      // Only assistant threads have a status line; elsewhere this fails and that is fine.
-      this.#ctx.logger.debug({ err: slackErrorCode(err) }, 'slack: assistant.threads.setStatus not applied');
+      this.#ctx.logger.debug({ err: slackErrorCode(err) }, 'slack: assistant.threads.setTitle not applied');
     }
   }
 
@@ -230,6 +248,8 @@ export class SlackThreadSurface implements ThreadSurface {
       this.#ctx.client.chat.postMessage({ ...base, text: msg.text, blocks: msg.blocks as never }),
       () => this.#ctx.client.chat.postMessage({ ...base, text: plainFallback(msg) }),
     );
+    // Our message cleared the thread's status line on Slack's side.
+    if (res?.ts) await this.#statusLine.afterPost();
     return res?.ts ?? null;
   }
 
@@ -287,6 +307,39 @@ export class SlackThreadSurface implements ThreadSurface {
       }
     }
   }
+}
+
+/** What the status line says while the research runs. */
+function statusText(view: ThreadView): string {
+  return view.status.state === 'writing' ? 'is writing the answer…' : 'is researching…';
+}
+
+/** Rotating texts under the status: where the research stands and what the latest steps did. */
+function loadingTexts(view: ThreadView): string[] {
+  const s = view.status;
+  const where = s.state === 'researching' ? `Step ${Math.max(s.step, 1)} of at most ${s.maxSteps}` : s.state === 'queued' ? 'Waiting for a free slot' : 'Writing the answer';
+  return [where, ...view.steps.slice(-(SLACK_LIMITS.loadingMessages - 1)).map((st) => `Step ${st.n}: ${stepSummary(st)}`)];
+}
+
+/** The status blocks without their block_ids (those change every iteration). */
+function statusKey(blocks: Block[]): string {
+  return JSON.stringify(blocks.map(({ block_id: _id, ...b }) => b));
+}
+
+/** The answer in a few appends (paragraph boundaries where possible), so it visibly streams in. */
+function answerPieces(md: string, pieces = 4): string[] {
+  const size = Math.max(400, Math.ceil(md.length / pieces));
+  const out: string[] = [];
+  let rest = md;
+  while (rest.length > size) {
+    let cut = rest.lastIndexOf('\n\n', size);
+    if (cut < size / 2) cut = rest.lastIndexOf(' ', size);
+    if (cut < size / 2) cut = size;
+    out.push(rest.slice(0, cut));
+    rest = rest.slice(cut);
+  }
+  if (rest) out.push(rest);
+  return out;
 }
 
 function plainFallback(msg: SlackMessage): string {

@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Turn } from './events.ts';
-import { chatMessage, neutralise, openAssistant } from './protocol.ts';
+import { chatMessage, neutralise, neutraliseUntrusted, openAssistant } from './protocol.ts';
 
 export interface PromptTexts {
   /** The system message: rules, the two functions, the code-block format, {date}. */
@@ -77,8 +77,8 @@ export function initialPrompt(
   const vars = { date: formatDate(date) };
   let p = chatMessage('system', fill(texts.system, vars));
   for (const t of history) {
-    p += chatMessage('user', neutralise(t.question));
-    p += chatMessage('assistant', neutralise(t.answer));
+    p += chatMessage('user', neutraliseUntrusted(t.question));
+    p += chatMessage('assistant', neutraliseUntrusted(t.answer));
   }
   const q = neutralise(question.trim());
   p += chatMessage('user', history.length ? fill(texts.followup, { ...vars, question: q }) : q);

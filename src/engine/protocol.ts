@@ -36,3 +36,16 @@ const PROTOCOL_TAG = /<(\/?(?:think|start_code|end_code|tool_call|tool_response)
 export function neutralise(text: string): string {
   return text.replace(SPECIAL_TOKEN, '‹$1').replace(PROTOCOL_TAG, '‹$1');
 }
+
+/** Three or more backticks would close the ```output block (or open a fake one) around text the
+ *  model reads: each such run becomes full-width grave accents (U+FF40), readable but inert. */
+const FENCE = /`{3,}/g;
+
+export function defuseFences(text: string): string {
+  return text.replace(FENCE, (run) => '\uff40'.repeat(run.length));
+}
+
+/** Everything the model reads that came from outside (pages, results, earlier answers). */
+export function neutraliseUntrusted(text: string): string {
+  return defuseFences(neutralise(text));
+}

@@ -11,7 +11,8 @@ import { claimsOf } from './claims.ts';
 import { rewriteCitations } from './citations.ts';
 import { SourcesLedger } from './ledger.ts';
 import { AbortedError, LlmError, type GenerateResult, type LlmClient } from './llm.ts';
-import { describeRun, formatObservation } from './observation.ts';
+import { boundHistory } from './history.ts';
+import { describeRun, formatObservation, type RunText } from './observation.ts';
 import { classifyTurn, cleanAnswer, extractCode } from './parse.ts';
 import { type PromptTexts, initialPrompt } from './prompts.ts';
 import { START_CODE, STOP, THINK_CLOSE, observationText } from './protocol.ts';
@@ -105,7 +106,9 @@ export async function runSession(deps: SessionDeps, input: ResearchInput, emitEv
   // scaling) would reject long prompts: plan with the smaller of the two.
   const served = await untilAborted(deps.llm.servedContext(), signal).catch(() => null);
   const contextTokens = served ? Math.min(served, deps.contextTokens) : deps.contextTokens;
-  let { prompt, assistantStart } = initialPrompt(deps.texts, input.question, input.history ?? [], deps.now());
+  // A tokenizer failure (or a cancel) here costs the follow-up its context, never the session.
+  const history = await boundHistory(input.history ?? [], deps.tokens, signal).catch(() => []);
+  let { prompt, assistantStart } = initialPrompt(deps.texts, input.question, history, deps.now());
   // Context accounting: tokens known exactly up to `countedLen` of the prompt, bytes after it.
   let counted = 0;
   let countedLen = 0;
@@ -182,10 +185,12 @@ export async function runSession(deps: SessionDeps, input: ResearchInput, emitEv
         usage.completionTokens += r.usage.completionTokens;
       }
       log.debug({ finish: r.finish, finishReason: r.finishReason, matchedStop: r.matchedStop, chars: r.text.length }, 'turn');
-      // A </think> inside the code block the turn stopped on is code text, not the end of the reasoning.
+      // A turn that stopped on <end_code> is research in progress, whatever it wrote before the
+      // block (even a </think>: the training data never had one there, and the reference harness
+      // looks only at the stop). The answer comes from a turn that ends without code.
       const closeInTurn = r.text.lastIndexOf(THINK_CLOSE);
-      const lastStart = r.text.lastIndexOf(START_CODE);
-      if (closeInTurn >= 0 && !(r.finish === 'stop' && lastStart >= 0 && lastStart < closeInTurn)) {
+      const stoppedOnCode = r.finish === 'stop' && r.text.includes(START_CODE);
+      if (closeInTurn >= 0 && (concluding || !stoppedOnCode)) {
         closeAt = prompt.length + closeInTurn + THINK_CLOSE.length;
       }
       prompt += r.text;
@@ -237,7 +242,7 @@ export async function runSession(deps: SessionDeps, input: ResearchInput, emitEv
 
       // A code step (or a malformed one, answered with an error the model can act on).
       step++;
-      let output: string;
+      let output: RunText;
       let error: string | null = null;
       let stateLost = false;
       let durationMs = 0;
@@ -255,7 +260,8 @@ export async function runSession(deps: SessionDeps, input: ResearchInput, emitEv
       } else {
         const code = kind.kind === 'cut-code' ? extractCode(r.text.slice(r.text.lastIndexOf(START_CODE) + START_CODE.length)) : '';
         emit({ type: 'code', step, code });
-        output = error = kind.kind === 'cut-code' ? CUT_CODE : NO_CODE_FOUND;
+        error = kind.kind === 'cut-code' ? CUT_CODE : NO_CODE_FOUND;
+        output = { output: '', error };
       }
       const shown = await formatObservation(output, deps.tokens, deps.observationTokens, signal);
       emit({ type: 'observation', step, output: shown, error, stateLost, durationMs });

@@ -18,27 +18,32 @@ after(async () => {
 
 const conclude = readFileSync(join(promptsDir, 'conclude.md'), 'utf8');
 
-test('code written after </think> is never run: an answer before it wins; with no answer the model is told and answers next', async () => {
-  const h = await harness(sandbox, [`Sure.\n</think>\n\nParis.\n${codeTurn('print("late")', '')}`]);
+test('a turn that writes </think>, prose, then code and stops at <end_code> is research in progress: the code runs and research goes on', async () => {
+  // Issue 14: the reference harness looks only at the stop reason, and the SFT data never put a
+  // </think> before a block; taking the prose as the answer ended research after one step.
+  const turn1 = `Sure.\n</think>\n\nLet me double-check this once more.\n${codeTurn('print("checked")', '')}`;
+  const h = await harness(sandbox, [turn1, 'It checks out.\n</think>\n\nParis.']);
   try {
     const events = await collect(h.engine, { question: 'q' });
+    assert.equal(only(events, 'code').length, 1);
+    assert.equal(only(events, 'observation')[0].output, 'checked');
+    const a = last(events);
+    assert.equal(a.type, 'answer');
+    if (a.type === 'answer') assert.equal(a.text, 'Paris.');
+    // The model's turn is kept byte for byte, then the observation; the next turn continues from it.
+    const p = h.llm.prompts()[1];
+    assert.ok(p.endsWith(`Let me double-check this once more.\n<start_code>\n\`\`\`python\nprint("checked")\n\`\`\`\n<end_code>\n\`\`\`output\nchecked\n\`\`\`\n`), p.slice(-200));
+  } finally {
+    await h.close();
+  }
+  // A turn that ends without stopping on code still answers at once, and its trailing code never runs.
+  const g = await harness(sandbox, [`Sure.\n</think>\n\nParis.\n<start_code>\n\`\`\`python\nprint("late")\n\`\`\``]);
+  try {
+    const events = await collect(g.engine, { question: 'q' });
     assert.equal(only(events, 'code').length, 0);
     const a = last(events);
     assert.equal(a.type, 'answer');
     if (a.type === 'answer') assert.equal(a.text, 'Paris.');
-  } finally {
-    await h.close();
-  }
-  const g = await harness(sandbox, [`Sure.\n</think>\n\n${codeTurn('print("late")', '')}`, 'Paris, from what I read.']);
-  try {
-    const events = await collect(g.engine, { question: 'q' });
-    assert.equal(only(events, 'code').length, 0, 'no code step after the reasoning was closed');
-    const a = last(events);
-    assert.equal(a.type, 'answer', JSON.stringify(a));
-    if (a.type === 'answer') assert.equal(a.text, 'Paris, from what I read.');
-    const p = g.llm.prompts()[1];
-    assert.match(p, /<end_code>\n```output\nError: code written after the reasoning was closed is not run[^\n]*\n```\n$/);
-    assert.ok(!p.slice(p.lastIndexOf('```output')).includes('</think>'), 'our message does not write the tag itself');
   } finally {
     await g.close();
   }

@@ -37,7 +37,7 @@ test('search -> visit -> answer: events, sources ledger, request parameters, pre
       [2, 'web_visit', 'https://example.org/paris'],
     ]);
     const obs = only(events, 'observation');
-    assert.match(obs[0].output, /Index: 1\nURL: https:\/\/example\.org\/paris\nTitle: Paris - Example Encyclopedia/);
+    assert.match(obs[0].output, /^Index: 0\nURL: https:\/\/example\.org\/paris\nTitle: Paris - Example Encyclopedia/);
     assert.match(obs[1].output, /Paris is the capital of France/);
     assert.equal(obs[1].error, null);
     const thinking = only(events, 'thinking').map((e) => e.text).join('');

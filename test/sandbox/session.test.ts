@@ -49,7 +49,7 @@ test('tools are callable synchronously from comprehensions, generators, nested f
   ].join('\n');
   const r = await session.run(code, STEP);
   assert.equal(r.error, null);
-  assert.equal(r.output, "['result:x:2', 'result:y:2'] ['ba', 'dc'] zyx ['a', 'b'] result:z:5\n");
+  assert.equal(r.output, "['result:x:2', 'result:y:2'] ['ba', 'dc'] zyx ['a', 'b'] result:z:10\n");
   assert.deepEqual(tools.calls, [
     'search:x:2',
     'search:y:2',
@@ -58,7 +58,7 @@ test('tools are callable synchronously from comprehensions, generators, nested f
     'search:b:3',
     'search:a:3',
     'visit:xyz',
-    'search:z:5',
+    'search:z:10',
   ]);
 });
 

@@ -53,7 +53,7 @@ test('search prints the trained text form; --json and --num', async () => {
   const env = { CIR_SEARCH_PROVIDER: 'searxng', CIR_SEARXNG_URL: search.searxngUrl };
   const text = await run(['search', '--num', '2', 'volcano islands'], env);
   assert.equal(text.code, 0, text.stderr);
-  assert.match(text.stdout, /^\nIndex: 1\nURL: https:\/\/example\.org\/page\/1\nTitle: Example result 1\nPreview: /);
+  assert.match(text.stdout, /^Index: 0\nURL: https:\/\/example\.org\/page\/1\nTitle: Example result 1\nPreview: /);
   assert.doesNotMatch(text.stdout, /Index: 3/);
   const json = await run(['search', '--json', '--num', '3', 'volcano'], env);
   const line = JSON.parse(json.stdout);

@@ -119,7 +119,7 @@ test('empty results say so; results use the trained text form', async () => {
     fake.results = saved;
   }
   const text = formatSearchResults([{ url: 'https://a.example/', title: 'A', preview: 'pa' }, { url: 'https://b.example/', title: 'B', preview: 'pb' }], 'q');
-  assert.equal(text, '\nIndex: 1\nURL: https://a.example/\nTitle: A\nPreview: pa\n\nIndex: 2\nURL: https://b.example/\nTitle: B\nPreview: pb\n');
+  assert.equal(text, 'Index: 0\nURL: https://a.example/\nTitle: A\nPreview: pa\n\nIndex: 1\nURL: https://b.example/\nTitle: B\nPreview: pb\n');
 });
 
 test('an empty query is refused without a request', async () => {

@@ -19,6 +19,17 @@ _PRELOADED = (
     'time io base64 hashlib sys'
 ).split()
 
+# Private references to everything the harness calls: model code may rebind json.dumps,
+# traceback.format_list or builtins.len in the shared modules, and must not kill its own
+# interpreter by doing so.
+_dumps = _json.JSONEncoder().encode
+_extract_tb = _traceback.extract_tb
+_format_exception_only = _traceback.format_exception_only
+_format_list = _traceback.format_list
+_collect = _gc.collect
+_compile, _exec, _len, _isinstance, _str, _type = compile, exec, len, isinstance, str, type
+_hasattr, _setattr, _getattr, _min, _max, _int, _any = hasattr, setattr, getattr, min, max, int, any
+
 OUTPUT_LIMIT = 256 * 1024  # characters kept per block; the rest is counted, not stored
 TRACEBACK_FRAMES = 8
 
@@ -32,14 +43,14 @@ class _BoundedText:
         self.dropped = 0
 
     def write(self, s):
-        if not isinstance(s, str):
-            raise TypeError(f'write() argument must be str, not {type(s).__name__}')
-        n = len(s)
+        if not _isinstance(s, _str):
+            raise TypeError(f'write() argument must be str, not {_type(s).__name__}')
+        n = _len(s)
         if self._room > 0:
             kept = s if n <= self._room else s[: self._room]
             self._parts.append(kept)
-            self._room -= len(kept)
-            self.dropped += n - len(kept)
+            self._room -= _len(kept)
+            self.dropped += n - _len(kept)
         else:
             self.dropped += n
         return n
@@ -91,7 +102,7 @@ def _host_call(kind, a, b=0):
 
 def web_search(query, num_result=None, max_result=None, num_results=None, max_results=None):
     """Searches the web; returns result blocks (Index, URL, Title, Preview) as text."""
-    n = next((v for v in (num_result, max_result, num_results, max_results) if v is not None), 5)
+    n = next((v for v in (num_result, max_result, num_results, max_results) if v is not None), 10)
     try:
         n = int(n)
     except (TypeError, ValueError):
@@ -160,8 +171,36 @@ for _name in ('_', 'PYTHONINSPECT', 'LD_LIBRARY_PATH'):
 del _name
 
 
+# The reference harness star-imports the standard library into every block, so the model writes
+# bare Counter, sqrt, findall, loads. Their public names are given the same way; where names clash,
+# builtins win (math's float pow never replaces pow, re.compile never replaces compile) and then
+# module names win (datetime stays the module, random the module), then the first module listed.
+_STAR = (
+    'collections math re json itertools functools datetime statistics string random heapq bisect '
+    'operator fractions decimal textwrap copy'
+).split()
+
+
+def _star_names():
+    names = {}
+    for module_name in _STAR:
+        module = _sys.modules[module_name]
+        public = getattr(module, '__all__', None) or [n for n in dir(module) if not n.startswith('_')]
+        for name in public:
+            if name in names or hasattr(_builtins, name) or name in _PRELOADED:
+                continue
+            value = getattr(module, name, None)
+            if value is not None and not isinstance(value, _types.ModuleType):
+                names[name] = value
+    return names
+
+
+_STAR_NAMES = _star_names()
+
+
 def _new_namespace():
     ns = {'__name__': '__main__', '__builtins__': _builtins, '__doc__': None}
+    ns.update(_STAR_NAMES)
     for name in _PRELOADED:
         ns[name] = _sys.modules[name]
     ns.update(web_search=web_search, web_visit=web_visit, visit_webpage=visit_webpage, ToolError=ToolError)
@@ -174,13 +213,13 @@ _namespace = _new_namespace()
 def _user_frames(tb):
     """Frames of the user's code and of the standard library; never the harness or pyodide."""
     frames = []
-    for fs in _traceback.extract_tb(tb):
+    for fs in _extract_tb(tb):
         name = fs.filename or ''
         if name == '<code>':
             frames.append(fs)
-        elif name.startswith('/lib/python') and not any(p in name for p in ('/site-packages/', 'pyodide/')):
+        elif name.startswith('/lib/python') and not _any(p in name for p in ('/site-packages/', 'pyodide/')):
             frames.append(fs)
-    if len(frames) > TRACEBACK_FRAMES:
+    if _len(frames) > TRACEBACK_FRAMES:
         frames = frames[:2] + frames[-(TRACEBACK_FRAMES - 2) :]
     return frames
 
@@ -189,20 +228,26 @@ ERROR_LIMIT = 4000  # characters of the exception's own text (a 10 MB message st
 
 
 def _format_error(exc):
-    lines = ''.join(_traceback.format_exception_only(type(exc), exc))
-    if len(lines) > ERROR_LIMIT:
-        lines = lines[:ERROR_LIMIT] + f'... [{len(lines) - ERROR_LIMIT} more characters]\n'
-    frames = _user_frames(exc.__traceback__)
-    if not frames:
+    try:
+        lines = ''.join(_format_exception_only(_type(exc), exc))
+    except BaseException:  # noqa: B036 - the traceback module's insides were rebound by the code
+        lines = f'{_type(exc).__name__}\n'
+    if _len(lines) > ERROR_LIMIT:
+        lines = lines[:ERROR_LIMIT] + f'... [{_len(lines) - ERROR_LIMIT} more characters]\n'
+    try:
+        frames = _user_frames(exc.__traceback__)
+        if not frames:
+            return lines
+        return 'Traceback (most recent call last):\n' + ''.join(_format_list(frames)) + lines
+    except BaseException:  # noqa: B036
         return lines
-    return 'Traceback (most recent call last):\n' + ''.join(_traceback.format_list(frames)) + lines
 
 
 def _forget_error():
     for name in ('last_exc', 'last_type', 'last_value', 'last_traceback'):
-        if hasattr(_sys, name):
+        if _hasattr(_sys, name):
             try:
-                setattr(_sys, name, None)
+                _setattr(_sys, name, None)
             except Exception:
                 pass
 
@@ -216,8 +261,8 @@ def run_block(code):
     kind = None
     try:
         try:
-            compiled = compile(code, '<code>', 'exec')
-            exec(compiled, _namespace)
+            compiled = _compile(code, '<code>', 'exec')
+            _exec(compiled, _namespace)
         except KeyboardInterrupt as exc:
             kind = 'interrupt'  # the host knows whether it asked for it (timeout, cancel)
             error = _format_error(exc)
@@ -241,5 +286,5 @@ def run_block(code):
     out = None
     _forget_error()
     if kind == 'memory':
-        _gc.collect()
-    return _json.dumps([text, error, kind])
+        _collect()
+    return _dumps([text, error, kind])

@@ -144,5 +144,6 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 /** The text form the model was trained on; an empty list says so. */
 export function formatSearchResults(results: SearchResult[], query: string): string {
   if (results.length === 0) return `No results found for '${query}'. Try a different or broader query.`;
-  return results.map((r, i) => `\nIndex: ${i + 1}\nURL: ${r.url}\nTitle: ${r.title}\nPreview: ${r.preview}\n`).join('');
+  // 0-based, as in the reference harness and the SFT tools; blocks separated by a blank line.
+  return results.map((r, i) => `Index: ${i}\nURL: ${r.url}\nTitle: ${r.title}\nPreview: ${r.preview}\n`).join('\n');
 }

@@ -4,6 +4,7 @@
 import { Readability } from '@mozilla/readability';
 import { parseHTML } from 'linkedom';
 import { extractReadable } from '../src/tools/extract/index.ts';
+import { CORPUS_PAGES } from '../test-corpus/corpus.ts';
 import { loadPages, score, type FixturePage } from '../test/tools/metric.ts';
 
 function readability(html: string): string {
@@ -60,7 +61,7 @@ function throughput(pages: FixturePage[], a: (html: string) => unknown, b: (html
 }
 
 export default async function (): Promise<void> {
-  const pages = loadPages();
+  const pages = loadPages(CORPUS_PAGES);
   const ours = (html: string) => extractReadable(html).text;
   const q = quality(pages, ours);
   const base = quality(pages, readability);

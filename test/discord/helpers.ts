@@ -8,7 +8,7 @@ import type { ResearchEngine, ResearchEvent, ResearchInput } from '../../src/eng
 import { silentLogger } from '../../src/util/log.ts';
 import { createDiscordAdapter } from '../../src/platforms/discord/index.ts';
 import type { PlatformAdapter } from '../../src/platforms/types.ts';
-import { startFakeDiscord, type FakeDiscord, type StoredMessage } from '../fakes/discord.ts';
+import { startFakeDiscord, type FakeDiscord, type FakeDiscordOptions, type StoredMessage } from '../fakes/discord.ts';
 
 export interface Rig {
   fake: FakeDiscord;
@@ -25,8 +25,9 @@ export async function startRig(o: {
   /** A store written by "a previous process" (closed with the rig); default a new in-memory one. */
   store?: SessionStore;
   limits?: Partial<ChatLimits>;
+  fakeOptions?: FakeDiscordOptions;
 }): Promise<Rig> {
-  const fake = await startFakeDiscord();
+  const fake = await startFakeDiscord(o.fakeOptions);
   o.beforeStart?.(fake);
   const store = o.store ?? openSessionStore(':memory:');
   const chat = createChatService({ engine: o.engine, store, limits: { ...DEFAULT_CHAT_LIMITS, ...o.limits }, logger: silentLogger });

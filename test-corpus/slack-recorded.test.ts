@@ -1,16 +1,18 @@
-// Replays of real (anonymised) Slack payloads from ../shared/fixtures/platform-payloads through
-// the adapter over signed HTTP, and through the event parser.
+// Replays of real (anonymised) Slack payloads from the corpus (platform-payloads/*-slack.json)
+// through the adapter over signed HTTP, and through the event parser.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { parseMessageEvent, type SlackEventBody } from '../../src/platforms/slack/events.ts';
-import { signRequest } from '../fakes/slack.ts';
-import { SIGNING_SECRET, researchScript, scriptedEngine, startHarness } from './harness.ts';
+import { parseMessageEvent, type SlackEventBody } from '../src/platforms/slack/events.ts';
+import { signRequest } from '../test/fakes/slack.ts';
+import { SIGNING_SECRET, researchScript, scriptedEngine, startHarness } from '../test/slack/harness.ts';
+import { CORPUS_PAYLOADS } from './corpus.ts';
 
 type Fixture = Record<string, Record<string, unknown> & { event?: Record<string, string> }>;
 
 function fixture(name: string): Fixture {
-  return JSON.parse(readFileSync(new URL(`../../../shared/fixtures/platform-payloads/${name}-slack.json`, import.meta.url), 'utf8')) as Fixture;
+  return JSON.parse(readFileSync(join(CORPUS_PAYLOADS, `${name}-slack.json`), 'utf8')) as Fixture;
 }
 
 const traces = (h: { fake: { files: { completed: boolean }[] } }) => h.fake.files.filter((f) => f.completed).length;

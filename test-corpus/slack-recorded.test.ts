@@ -140,17 +140,3 @@ test('replay actions-reactions-slack and slash-commands-slack: foreign buttons, 
 function signed(body: string): Record<string, string> {
   return signRequest(SIGNING_SECRET, body);
 }
-
-test('parser: other bots only with CIR_ALLOW_BOTS, never the bot itself; edits and deletions never', () => {
-  const base = { botUserId: 'U00FAKEBOT01', botId: 'B00FAKEBOT01', followup: 'any' as const, isResearchThread: () => false };
-  const ev = (event: Record<string, string>): SlackEventBody => ({ team_id: 'T1', event: { type: 'app_mention', channel: 'C1', ts: '1.2', text: '<@U00FAKEBOT01> hi', ...event } });
-  const otherBot = ev({ user: 'U0BOT2', bot_id: 'B0BOT2' });
-  assert.equal(parseMessageEvent(otherBot, { ...base, allowBots: false }).kind, 'ignore');
-  assert.equal(parseMessageEvent(otherBot, { ...base, allowBots: true }).kind, 'research');
-  const legacy = ev({ type: 'message', subtype: 'bot_message', bot_id: 'B0HOOK' });
-  const legacyIntent = parseMessageEvent(legacy, { ...base, allowBots: true });
-  assert.equal(legacyIntent.kind === 'research' && legacyIntent.userId, 'B0HOOK');
-  assert.equal(parseMessageEvent(ev({ user: 'U00FAKEBOT01', bot_id: 'B00FAKEBOT01' }), { ...base, allowBots: true }).kind, 'ignore');
-  for (const subtype of ['message_changed', 'message_deleted', 'channel_join'])
-    assert.equal(parseMessageEvent(ev({ type: 'message', subtype, user: 'U1' }), { ...base, allowBots: true }).kind, 'ignore', subtype);
-});

@@ -53,9 +53,11 @@ test('load: 400 requests from 40 users keep every limit and are each answered on
       assert.deepEqual(surface.renders, []);
     }
   }
-  // Concurrency: the global cap was reached and never exceeded; never two sessions of one user.
-  assert.equal(engine.maxRunning, 4);
-  assert.ok(maxRunningSeen <= 4);
+  // Concurrency: never more than the global cap running, by the engine's count and by the
+  // scheduler's own at every session event; never two sessions of one user. (Whether the cap is
+  // reached depends on timing, so it is not asserted; service.test.ts holds sessions to show it.)
+  assert.ok(engine.maxRunning >= 1 && engine.maxRunning <= 4, `${engine.maxRunning} running at most`);
+  assert.ok(maxRunningSeen <= 4, `${maxRunningSeen} running by the scheduler's count`);
   assert.equal(engine.maxPerUser, 1);
   // Nothing lost, nothing answered twice.
   assert.equal(engine.inputs.length, accepted.length);
@@ -114,6 +116,10 @@ test('load: per-workspace quotas hold exactly while users of two workspaces comp
     store,
     limits: limits({ maxConcurrent: 3, userConcurrent: 1, userQuota: 100, workspaceQuota: 30, queueMax: 1000 }),
   });
+  let maxRunningSeen = 0;
+  chat.onEvent((e) => {
+    if (e.kind === 'session') maxRunningSeen = Math.max(maxRunningSeen, chat.stats().running);
+  });
   const submits: Promise<SubmitOutcome>[] = [];
   const workspaceOf: string[] = [];
   for (let round = 0; round < 4; round++)
@@ -132,7 +138,8 @@ test('load: per-workspace quotas hold exactly while users of two workspaces comp
   }
   assert.equal(engine.inputs.length, 60);
   assert.equal(new Set(engine.inputs.map((i) => i.sessionId)).size, 60);
-  assert.equal(engine.maxRunning, 3);
+  assert.ok(engine.maxRunning >= 1 && engine.maxRunning <= 3, `${engine.maxRunning} running at most`);
+  assert.ok(maxRunningSeen <= 3, `${maxRunningSeen} running by the scheduler's count`);
   assert.equal(engine.maxPerUser, 1);
   assert.deepEqual([chat.stats().running, chat.stats().queued, chat.stats().finished.done], [0, 0, 60]);
   store.close();

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { botMessages, ScriptedEngine, startRig, waitForBotText, type Step } from '../test/discord/helpers.ts';
+import { ScriptedEngine, type Step } from '../test/fakes/scripted-engine.ts';
+import { botMessages, startRig, waitForBotText } from '../test/discord/helpers.ts';
 import { CORPUS_PAYLOADS } from './corpus.ts';
 
 type Json = Record<string, any>;

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseMessageEvent, type SlackEventBody } from '../src/platforms/slack/events.ts';
 import { signRequest } from '../test/fakes/slack.ts';
-import { SIGNING_SECRET, researchScript, scriptedEngine, startHarness } from '../test/slack/harness.ts';
+import { ScriptedEngine, researchScript } from '../test/fakes/scripted-engine.ts';
+import { SIGNING_SECRET, startHarness } from '../test/slack/harness.ts';
 import { CORPUS_PAYLOADS } from './corpus.ts';
 
 type Fixture = Record<string, Record<string, unknown> & { event?: Record<string, string> }>;
@@ -50,7 +51,7 @@ test('parser: every fixture message is classified as Slack meant it', () => {
 
 test('replay mention-slack: mention, then the follow-up in its thread', async () => {
   const f = fixture('mention');
-  const engine = scriptedEngine(researchScript(1));
+  const engine = new ScriptedEngine(researchScript(1));
   const h = await startHarness({ engine });
   try {
     assert.equal(await h.post(f.mention), 200);
@@ -66,7 +67,7 @@ test('replay mention-slack: mention, then the follow-up in its thread', async ()
 });
 
 test('replay channel-mention-slack and streaming-slack (message events with rich_text blocks)', async () => {
-  const engine = scriptedEngine(researchScript(1));
+  const engine = new ScriptedEngine(researchScript(1));
   const h = await startHarness({ engine });
   try {
     assert.equal(await h.post(fixture('channel-mention').mention), 200);
@@ -90,7 +91,7 @@ test('replay channel-mention-slack and streaming-slack (message events with rich
 
 test('replay dm-slack: a DM is answered in its conversation with the assistant status line', async () => {
   const f = fixture('dm');
-  const engine = scriptedEngine(researchScript(1));
+  const engine = new ScriptedEngine(researchScript(1));
   const h = await startHarness({ engine });
   try {
     assert.equal(await h.post(f.dmMessage), 200);
@@ -113,7 +114,7 @@ test('replay dm-slack: a DM is answered in its conversation with the assistant s
 
 test('replay actions-reactions-slack and slash-commands-slack: foreign buttons, reactions and commands start nothing', async () => {
   const f = fixture('actions-reactions');
-  const engine = scriptedEngine(researchScript(1));
+  const engine = new ScriptedEngine(researchScript(1));
   const h = await startHarness({ engine });
   try {
     assert.equal(await h.post(f.mention), 200);

@@ -5,10 +5,11 @@ import assert from 'node:assert/strict';
 import { createChatService } from '../../src/chat/service.ts';
 import { openSessionStore } from '../../src/chat/store.ts';
 import type { SubmitOutcome } from '../../src/chat/types.ts';
-import { InstantEngine, limits, RecordingSurface, request } from './helpers.ts';
+import { instantEngine } from '../fakes/scripted-engine.ts';
+import { limits, RecordingSurface, request } from './helpers.ts';
 
 test('load: 400 requests from 40 users keep every limit and are each answered once', async () => {
-  const engine = new InstantEngine(25);
+  const engine = instantEngine(25);
   const store = openSessionStore(':memory:');
   const chat = createChatService({
     engine,
@@ -85,7 +86,7 @@ test('load: 400 requests from 40 users keep every limit and are each answered on
 });
 
 test('load: the queue bound turns away exactly the overflow with the capacity message', async () => {
-  const engine = new InstantEngine();
+  const engine = instantEngine();
   const store = openSessionStore(':memory:');
   const chat = createChatService({ engine, store, limits: limits({ maxConcurrent: 4, queueMax: 10 }) });
   const outcomes = await Promise.all(
@@ -109,7 +110,7 @@ test('load: the queue bound turns away exactly the overflow with the capacity me
 });
 
 test('load: per-workspace quotas hold exactly while users of two workspaces compete', async () => {
-  const engine = new InstantEngine(5);
+  const engine = instantEngine(5);
   const store = openSessionStore(':memory:');
   const chat = createChatService({
     engine,

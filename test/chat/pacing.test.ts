@@ -4,7 +4,8 @@ import type { ResearchEvent, ResearchInput } from '../../src/engine/events.ts';
 import { createChatService, type ChatEvent } from '../../src/chat/service.ts';
 import { openSessionStore } from '../../src/chat/store.ts';
 import type { ThreadView } from '../../src/chat/types.ts';
-import { GatedEngine, InstantEngine, limits, RecordingSurface, request } from './helpers.ts';
+import { gatedEngine, instantEngine } from '../fakes/scripted-engine.ts';
+import { limits, RecordingSurface, request } from './helpers.ts';
 
 /**
  * 40 steps in 4 bursts of 10, then an answer. Within a burst the events follow each other in
@@ -53,7 +54,7 @@ test('renders are coalesced and paced per thread; the final state always arrives
 
 test('a surface that is rate limited at first still receives the final view', async () => {
   const store = openSessionStore(':memory:');
-  const chat = createChatService({ engine: new InstantEngine(), store, limits: limits() });
+  const chat = createChatService({ engine: instantEngine(), store, limits: limits() });
   const errors: ChatEvent[] = [];
   chat.onEvent((e) => e.kind === 'render-error' && errors.push(e));
   const surface = new RecordingSurface(4);
@@ -69,7 +70,7 @@ test('a surface that is rate limited at first still receives the final view', as
 
 test('a surface that never accepts a render is given up on after the final attempts', async () => {
   const store = openSessionStore(':memory:');
-  const chat = createChatService({ engine: new InstantEngine(), store, limits: limits() });
+  const chat = createChatService({ engine: instantEngine(), store, limits: limits() });
   const surface = new RecordingSurface(1_000_000);
   const o = await chat.submit(request('U1', 't1'), surface, { minIntervalMs: 1, finalAttempts: 3 });
   assert.ok(o.accepted);
@@ -83,7 +84,7 @@ test('a surface that never accepts a render is given up on after the final attem
 
 test('threads sharing a pacing key (one Discord channel) are paced together', async () => {
   const store = openSessionStore(':memory:');
-  const chat = createChatService({ engine: new InstantEngine(), store, limits: limits({ maxConcurrent: 4 }) });
+  const chat = createChatService({ engine: instantEngine(), store, limits: limits({ maxConcurrent: 4 }) });
   const starts: number[] = [];
   const surfaces = [0, 1, 2].map(() => {
     const s = new RecordingSurface();
@@ -107,7 +108,7 @@ test('threads sharing a pacing key (one Discord channel) are paced together', as
 
 test('under a shared pacing key an answer goes out before queue-position updates of other threads', async () => {
   const store = openSessionStore(':memory:');
-  const engine = new GatedEngine();
+  const engine = gatedEngine();
   const chat = createChatService({ engine, store, limits: limits({ maxConcurrent: 1 }) });
   const order: string[] = [];
   const surfaceFor = (name: string) => {

@@ -10,7 +10,8 @@ import { silentLogger } from '../../src/util/log.ts';
 import { createDiscordAdapter } from '../../src/platforms/discord/index.ts';
 import { startFakeDiscord } from '../fakes/discord.ts';
 import * as DiscordFixtures from '../fixtures/discord/gateway.ts';
-import { botMessages, latch, ScriptedEngine, startRig, waitForBotText, type Step } from './helpers.ts';
+import { ScriptedEngine, type Step } from '../fakes/scripted-engine.ts';
+import { botMessages, latch, startRig, waitForBotText } from './helpers.ts';
 
 const steps: Step[] = [{ code: 'print(1 + 1)', output: '2' }];
 

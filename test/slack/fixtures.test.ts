@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import { parseMessageEvent, type SlackEventBody } from '../../src/platforms/slack/events.ts';
 import * as S from '../fixtures/slack/events.ts';
 import { signRequest } from '../fakes/slack.ts';
-import { SIGNING_SECRET, researchScript, scriptedEngine, startHarness } from './harness.ts';
+import { ScriptedEngine, researchScript } from '../fakes/scripted-engine.ts';
+import { SIGNING_SECRET, startHarness } from './harness.ts';
 
 const body = (b: unknown) => b as SlackEventBody;
 const traces = (h: { fake: { files: { completed: boolean }[] } }) => h.fake.files.filter((f) => f.completed).length;
@@ -38,7 +39,7 @@ test('parser: each fixture is classified as Slack means it', () => {
 });
 
 test('HTTP: url_verification is answered with its challenge', async () => {
-  const h = await startHarness({ engine: scriptedEngine(researchScript(1)) });
+  const h = await startHarness({ engine: new ScriptedEngine(researchScript(1)) });
   try {
     const raw = JSON.stringify(S.urlVerification);
     const res = await fetch(h.eventsUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...signRequest(SIGNING_SECRET, raw) }, body: raw });
@@ -50,7 +51,7 @@ test('HTTP: url_verification is answered with its challenge', async () => {
 });
 
 test('HTTP: a mention delivered twice is researched once; the thread reply is a follow-up with history', async () => {
-  const engine = scriptedEngine(researchScript(1));
+  const engine = new ScriptedEngine(researchScript(1));
   const h = await startHarness({ engine });
   try {
     assert.equal(await h.post(S.mention), 200);
@@ -70,7 +71,7 @@ test('HTTP: a mention delivered twice is researched once; the thread reply is a 
 });
 
 test('HTTP: a DM is answered in its conversation with the assistant status line', async () => {
-  const engine = scriptedEngine(researchScript(1));
+  const engine = new ScriptedEngine(researchScript(1));
   const h = await startHarness({ engine });
   try {
     assert.equal(await h.post(S.dm), 200);
@@ -87,7 +88,7 @@ test('HTTP: a DM is answered in its conversation with the assistant status line'
 });
 
 test('HTTP: another app\'s button, a reaction, App Home and an undeclared slash command start nothing', async () => {
-  const engine = scriptedEngine(researchScript(1));
+  const engine = new ScriptedEngine(researchScript(1));
   const h = await startHarness({ engine });
   try {
     assert.equal(await h.post(S.reaction), 200);

@@ -90,7 +90,7 @@ test('cancel while running aborts the engine promptly and frees the thread', asy
   const surface = new RecordingSurface();
   const o = await chat.submit(request('U1', 't1', 'long one'), surface, { minIntervalMs: 0 });
   assert.ok(o.accepted);
-  await waitFor(() => engine.started.length === 1);
+  await waitFor(() => engine.holding.length === 1);
   const busy = await chat.submit(request('U1', 't1', 'another'), new RecordingSurface());
   assert.ok(!busy.accepted && busy.reason === 'busy' && busy.activeSessionId === o.sessionId);
   assert.equal(chat.activeSession(request('U1', 't1')), o.sessionId);
@@ -192,7 +192,7 @@ test('stop: only the asker or a platform-vouched moderator; Retry stays the aske
   const surface = new RecordingSurface();
   const o = await chat.submit(request('U1', 't1', 'long one'), surface, { minIntervalMs: 0 });
   assert.ok(o.accepted);
-  await waitFor(() => engine.started.length === 1);
+  await waitFor(() => engine.holding.length === 1);
   assert.equal(await chat.cancelSession(o.sessionId, 'U2'), 'refused');
   assert.equal(await chat.cancel(request('U1', 't1'), 'U2', { moderator: false }), 'refused');
   assert.equal(surface.notes.length, 2);
@@ -249,7 +249,7 @@ test('shutdown: queued sessions end interrupted at once, running ones after the 
   const queued = new RecordingSurface();
   await chat.submit(request('U1', 't1', 'a'), running, { minIntervalMs: 0 });
   await chat.submit(request('U2', 't2', 'b'), queued, { minIntervalMs: 0 });
-  await waitFor(() => engine.started.length === 1);
+  await waitFor(() => engine.holding.length === 1);
   const done = chat.shutdown(20);
   await tick();
   const refused = await chat.submit(request('U3', 't3', 'c'), new RecordingSurface());

@@ -71,7 +71,8 @@ test('sessions left running by a dead process are marked interrupted and their t
     const chat1 = createChatService({ engine, store: store1, limits: limits({ maxConcurrent: 1 }) });
     const a = await chat1.submit(request('U1', 't1', 'running question'), new RecordingSurface(), { minIntervalMs: 0 });
     const b = await chat1.submit(request('U2', 't2', 'queued question'), new RecordingSurface(), { minIntervalMs: 0 });
-    while (engine.started.length < 1) await new Promise((r) => setTimeout(r, 2));
+    // Held after its first step, which the service has recorded by then.
+    while (!engine.holding.includes('running question')) await new Promise((r) => setTimeout(r, 2));
     assert.ok(a.accepted && b.accepted);
 
     // Process 2 opens the same file.

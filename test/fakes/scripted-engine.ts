@@ -50,6 +50,8 @@ export class ScriptedEngine implements ResearchEngine {
   maxPerUser = 0;
   /** Researches that ended 'cancelled'. */
   aborted = 0;
+  /** Questions now waiting at their hold (their step 1 code has been taken by the caller). */
+  readonly holding: string[] = [];
   gate?: Gate;
   readonly #script: Script | ((input: ResearchInput) => Script);
   readonly #userOf: (input: ResearchInput) => string;
@@ -89,11 +91,17 @@ export class ScriptedEngine implements ResearchEngine {
       let n = 0;
       for (const step of s.steps) {
         n += 1;
-        if (!(await this.#pass(n, input, 'code'))) return yield* this.#cancel();
+        if (this.gate) await this.#wait(this.gate(n, input, 'code'), input.signal);
+        if (input.signal?.aborted) return yield* this.#cancelled();
         yield { type: 'code', step: n, code: step.code };
         for (const t of step.tools ?? []) yield { type: 'tool', step: n, name: t.name, arg: t.arg };
-        if (n === 1 && s.hold) await Promise.race([s.hold === 'release' ? this.#heldUntilReleased(input.question) : new Promise(() => {}), abortion(input.signal)]);
-        if (!(await this.#pass(n, input, 'output'))) return yield* this.#cancel();
+        if (n === 1 && s.hold) {
+          this.holding.push(input.question);
+          await this.#wait(s.hold === 'release' ? this.#heldUntilReleased(input.question) : new Promise(() => {}), input.signal);
+          this.holding.splice(this.holding.indexOf(input.question), 1);
+        }
+        if (this.gate && !input.signal?.aborted) await this.#wait(this.gate(n, input, 'output'), input.signal);
+        if (input.signal?.aborted) return yield* this.#cancelled();
         yield { type: 'observation', step: n, output: step.output, error: null, stateLost: false, durationMs: 5 };
         if (s.pauseMs) await sleep(s.pauseMs);
         else await tick();
@@ -110,12 +118,12 @@ export class ScriptedEngine implements ResearchEngine {
     }
   }
 
-  async #pass(step: number, input: ResearchInput, at: 'code' | 'output'): Promise<boolean> {
-    if (this.gate && !input.signal?.aborted) await Promise.race([this.gate(step, input, at), abortion(input.signal)]);
-    return !input.signal?.aborted;
+  /** Resolves when `p` does or the signal aborts, whichever is first. */
+  #wait(p: Promise<void> | void, signal?: AbortSignal): Promise<unknown> {
+    return signal?.aborted ? Promise.resolve() : Promise.race([p, abortion(signal)]);
   }
 
-  async *#cancel(): AsyncIterable<ResearchEvent> {
+  *#cancelled(): Iterable<ResearchEvent> {
     this.aborted += 1;
     yield { type: 'cancelled' };
   }

@@ -9,7 +9,7 @@ import { instantEngine } from '../fakes/scripted-engine.ts';
 import { limits, RecordingSurface, request } from './helpers.ts';
 
 test('load: 400 requests from 40 users keep every limit and are each answered once', async () => {
-  const engine = instantEngine(25);
+  const engine = instantEngine(5);
   const store = openSessionStore(':memory:');
   const chat = createChatService({
     engine,

@@ -94,6 +94,9 @@ test('replay dm-slack: a DM is answered in its conversation with the assistant s
   const engine = new ScriptedEngine(researchScript(1));
   const h = await startHarness({ engine });
   try {
+    // The status line is only set while the research runs: hold it until Slack has seen it (a
+    // research that finished before its first render rightly shows none).
+    engine.gate = (step, _input, at) => (step === 1 && at === 'code' ? h.fake.waitFor(() => h.fake.callsOf('assistant.threads.setStatus').length > 0, 15000, 'status line') : undefined);
     assert.equal(await h.post(f.dmMessage), 200);
     await h.fake.waitFor(() => traces(h) === 1, 15000, 'answer');
     await h.chat.idle();

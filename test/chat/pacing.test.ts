@@ -125,10 +125,14 @@ test('under a shared pacing key an answer goes out before queue-position updates
   while (!order.includes('a:researching')) await new Promise((r) => setTimeout(r, 1));
   // Five threads queue behind a (five queue-position renders to pace), then a's answer arrives.
   for (const n of ['b', 'c', 'd', 'e', 'f']) await chat.submit(request(`U${n}`, `t${n}`, n), surfaceFor(n), opts);
+  // On a slow machine some queue renders fall due while the threads are still being submitted;
+  // only what is still pending when the answer arrives must wait for it.
+  const pendingFrom = order.length;
   engine.release('a');
   while (!order.includes('a:done')) await new Promise((r) => setTimeout(r, 5));
-  // At most b's first render (already due) goes before a's answer; c..f wait.
-  assert.ok(order.indexOf('a:done') <= 2, `the answer overtakes pending queue updates: ${order.join(' ')}`);
+  // At most one queue render already due goes between the answer's arrival and its render.
+  const between = order.slice(pendingFrom, order.indexOf('a:done'));
+  assert.ok(between.length <= 1, `the answer overtakes pending queue updates: ${order.join(' ')} (released after ${pendingFrom})`);
   await chat.shutdown(0);
   store.close();
 });

@@ -1,9 +1,11 @@
 // Extraction quality and speed on the Readability test pages: mean word-level precision/recall
 // against expected.html, and MB/s for our extractor and for Readability on linkedom (the baseline,
 // run in the same process). BENCH_VERBOSE=1 lists every page.
+import { existsSync } from 'node:fs';
 import { Readability } from '@mozilla/readability';
 import { parseHTML } from 'linkedom';
 import { extractReadable } from '../src/tools/extract/index.ts';
+import { CORPUS_PAGES } from '../test-corpus/corpus.ts';
 import { loadPages, score, type FixturePage } from '../test/tools/metric.ts';
 
 function readability(html: string): string {
@@ -60,7 +62,11 @@ function throughput(pages: FixturePage[], a: (html: string) => unknown, b: (html
 }
 
 export default async function (): Promise<void> {
-  const pages = loadPages();
+  if (!existsSync(CORPUS_PAGES)) {
+    console.log(`extraction: SKIPPED, no Readability pages at ${CORPUS_PAGES} (the corpus: lay shared/ beside the clone or set CIR_CORPUS_DIR)`);
+    return;
+  }
+  const pages = loadPages(CORPUS_PAGES);
   const ours = (html: string) => extractReadable(html).text;
   const q = quality(pages, ours);
   const base = quality(pages, readability);

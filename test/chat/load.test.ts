@@ -5,10 +5,11 @@ import assert from 'node:assert/strict';
 import { createChatService } from '../../src/chat/service.ts';
 import { openSessionStore } from '../../src/chat/store.ts';
 import type { SubmitOutcome } from '../../src/chat/types.ts';
-import { InstantEngine, limits, RecordingSurface, request } from './helpers.ts';
+import { instantEngine } from '../fakes/scripted-engine.ts';
+import { limits, RecordingSurface, request } from './helpers.ts';
 
 test('load: 400 requests from 40 users keep every limit and are each answered once', async () => {
-  const engine = new InstantEngine(25);
+  const engine = instantEngine(5);
   const store = openSessionStore(':memory:');
   const chat = createChatService({
     engine,
@@ -53,9 +54,11 @@ test('load: 400 requests from 40 users keep every limit and are each answered on
       assert.deepEqual(surface.renders, []);
     }
   }
-  // Concurrency: the global cap was reached and never exceeded; never two sessions of one user.
-  assert.equal(engine.maxRunning, 4);
-  assert.ok(maxRunningSeen <= 4);
+  // Concurrency: never more than the global cap running, by the engine's count and by the
+  // scheduler's own at every session event; never two sessions of one user. (Whether the cap is
+  // reached depends on timing, so it is not asserted; service.test.ts holds sessions to show it.)
+  assert.ok(engine.maxRunning >= 1 && engine.maxRunning <= 4, `${engine.maxRunning} running at most`);
+  assert.ok(maxRunningSeen <= 4, `${maxRunningSeen} running by the scheduler's count`);
   assert.equal(engine.maxPerUser, 1);
   // Nothing lost, nothing answered twice.
   assert.equal(engine.inputs.length, accepted.length);
@@ -83,7 +86,7 @@ test('load: 400 requests from 40 users keep every limit and are each answered on
 });
 
 test('load: the queue bound turns away exactly the overflow with the capacity message', async () => {
-  const engine = new InstantEngine();
+  const engine = instantEngine();
   const store = openSessionStore(':memory:');
   const chat = createChatService({ engine, store, limits: limits({ maxConcurrent: 4, queueMax: 10 }) });
   const outcomes = await Promise.all(
@@ -107,12 +110,16 @@ test('load: the queue bound turns away exactly the overflow with the capacity me
 });
 
 test('load: per-workspace quotas hold exactly while users of two workspaces compete', async () => {
-  const engine = new InstantEngine(5);
+  const engine = instantEngine(5);
   const store = openSessionStore(':memory:');
   const chat = createChatService({
     engine,
     store,
     limits: limits({ maxConcurrent: 3, userConcurrent: 1, userQuota: 100, workspaceQuota: 30, queueMax: 1000 }),
+  });
+  let maxRunningSeen = 0;
+  chat.onEvent((e) => {
+    if (e.kind === 'session') maxRunningSeen = Math.max(maxRunningSeen, chat.stats().running);
   });
   const submits: Promise<SubmitOutcome>[] = [];
   const workspaceOf: string[] = [];
@@ -132,7 +139,8 @@ test('load: per-workspace quotas hold exactly while users of two workspaces comp
   }
   assert.equal(engine.inputs.length, 60);
   assert.equal(new Set(engine.inputs.map((i) => i.sessionId)).size, 60);
-  assert.equal(engine.maxRunning, 3);
+  assert.ok(engine.maxRunning >= 1 && engine.maxRunning <= 3, `${engine.maxRunning} running at most`);
+  assert.ok(maxRunningSeen <= 3, `${maxRunningSeen} running by the scheduler's count`);
   assert.equal(engine.maxPerUser, 1);
   assert.deepEqual([chat.stats().running, chat.stats().queued, chat.stats().finished.done], [0, 0, 60]);
   store.close();

@@ -4,16 +4,21 @@ import type { ResearchEvent, ResearchInput } from '../../src/engine/events.ts';
 import { createChatService, type ChatEvent } from '../../src/chat/service.ts';
 import { openSessionStore } from '../../src/chat/store.ts';
 import type { ThreadView } from '../../src/chat/types.ts';
-import { GatedEngine, InstantEngine, limits, RecordingSurface, request } from './helpers.ts';
+import { gatedEngine, instantEngine } from '../fakes/scripted-engine.ts';
+import { limits, RecordingSurface, request } from './helpers.ts';
 
-/** 40 steps as fast as it can, then an answer. */
+/**
+ * 40 steps in 4 bursts of 10, then an answer. Within a burst the events follow each other in
+ * microtasks, so no timer (hence no paced render) can run in between, however slow the machine:
+ * a render can only ever show whole bursts.
+ */
 const burstEngine = {
   async *research(input: ResearchInput): AsyncIterable<ResearchEvent> {
     yield { type: 'started', sessionId: input.sessionId ?? '', question: input.question, maxSteps: 40, at: 0 };
     for (let step = 1; step <= 40; step++) {
       yield { type: 'code', step, code: `print(${step})` };
       yield { type: 'observation', step, output: String(step), error: null, stateLost: false, durationMs: 0 };
-      await new Promise((r) => setImmediate(r));
+      if (step % 10 === 0) await new Promise((r) => setTimeout(r, 20));
     }
     yield { type: 'answer', text: 'done', citations: [], steps: 40, usage: { promptTokens: 1, completionTokens: 1 }, durationMs: 1 };
   },
@@ -32,13 +37,14 @@ test('renders are coalesced and paced per thread; the final state always arrives
   const o = await chat.submit(request('U1', 't1'), surface, { minIntervalMs: 50 });
   assert.ok(o.accepted);
   await chat.idle();
-  // 80+ events, far fewer renders; each render shows the newest state at that time.
-  assert.ok(surface.renders.length < 40, `${surface.renders.length} renders`);
+  // 80+ events, few renders: each shows whole bursts (coalesced), so at most one per burst and the final one.
+  const stepCounts = surface.renders.map((v) => v.steps.length);
+  assert.ok(stepCounts.every((n) => n % 10 === 0), `renders of ${stepCounts.join(', ')} steps`);
+  assert.ok(surface.renders.length <= 6, `${surface.renders.length} renders`);
   assert.equal(surface.maxInflight, 1, 'never two renders of one thread at once');
   const last = surface.last()!;
   assert.equal(last.status.state, 'done');
   assert.equal(last.steps.length, 40);
-  const stepCounts = surface.renders.map((v) => v.steps.length);
   assert.deepEqual(stepCounts, [...stepCounts].sort((a, b) => a - b), 'views never go backwards');
   // Launches follow the interval (bottleneck minTime); a job's own start latency varies with the
   // machine's load, so allow one interval of jitter.
@@ -48,7 +54,7 @@ test('renders are coalesced and paced per thread; the final state always arrives
 
 test('a surface that is rate limited at first still receives the final view', async () => {
   const store = openSessionStore(':memory:');
-  const chat = createChatService({ engine: new InstantEngine(), store, limits: limits() });
+  const chat = createChatService({ engine: instantEngine(), store, limits: limits() });
   const errors: ChatEvent[] = [];
   chat.onEvent((e) => e.kind === 'render-error' && errors.push(e));
   const surface = new RecordingSurface(4);
@@ -64,7 +70,7 @@ test('a surface that is rate limited at first still receives the final view', as
 
 test('a surface that never accepts a render is given up on after the final attempts', async () => {
   const store = openSessionStore(':memory:');
-  const chat = createChatService({ engine: new InstantEngine(), store, limits: limits() });
+  const chat = createChatService({ engine: instantEngine(), store, limits: limits() });
   const surface = new RecordingSurface(1_000_000);
   const o = await chat.submit(request('U1', 't1'), surface, { minIntervalMs: 1, finalAttempts: 3 });
   assert.ok(o.accepted);
@@ -78,7 +84,7 @@ test('a surface that never accepts a render is given up on after the final attem
 
 test('threads sharing a pacing key (one Discord channel) are paced together', async () => {
   const store = openSessionStore(':memory:');
-  const chat = createChatService({ engine: new InstantEngine(), store, limits: limits({ maxConcurrent: 4 }) });
+  const chat = createChatService({ engine: instantEngine(), store, limits: limits({ maxConcurrent: 4 }) });
   const starts: number[] = [];
   const surfaces = [0, 1, 2].map(() => {
     const s = new RecordingSurface();
@@ -102,7 +108,7 @@ test('threads sharing a pacing key (one Discord channel) are paced together', as
 
 test('under a shared pacing key an answer goes out before queue-position updates of other threads', async () => {
   const store = openSessionStore(':memory:');
-  const engine = new GatedEngine();
+  const engine = gatedEngine();
   const chat = createChatService({ engine, store, limits: limits({ maxConcurrent: 1 }) });
   const order: string[] = [];
   const surfaceFor = (name: string) => {
@@ -119,10 +125,14 @@ test('under a shared pacing key an answer goes out before queue-position updates
   while (!order.includes('a:researching')) await new Promise((r) => setTimeout(r, 1));
   // Five threads queue behind a (five queue-position renders to pace), then a's answer arrives.
   for (const n of ['b', 'c', 'd', 'e', 'f']) await chat.submit(request(`U${n}`, `t${n}`, n), surfaceFor(n), opts);
+  // On a slow machine some queue renders fall due while the threads are still being submitted;
+  // only what is still pending when the answer arrives must wait for it.
+  const pendingFrom = order.length;
   engine.release('a');
   while (!order.includes('a:done')) await new Promise((r) => setTimeout(r, 5));
-  // At most b's first render (already due) goes before a's answer; c..f wait.
-  assert.ok(order.indexOf('a:done') <= 2, `the answer overtakes pending queue updates: ${order.join(' ')}`);
+  // At most one queue render already due goes between the answer's arrival and its render.
+  const between = order.slice(pendingFrom, order.indexOf('a:done'));
+  assert.ok(between.length <= 1, `the answer overtakes pending queue updates: ${order.join(' ')} (released after ${pendingFrom})`);
   await chat.shutdown(0);
   store.close();
 });

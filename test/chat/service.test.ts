@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createChatService } from '../../src/chat/service.ts';
 import { openSessionStore } from '../../src/chat/store.ts';
-import { GatedEngine, InstantEngine, limits, RecordingSurface, request, tick } from './helpers.ts';
+import { gatedEngine, instantEngine } from '../fakes/scripted-engine.ts';
+import { limits, RecordingSurface, request, tick } from './helpers.ts';
 
 const waitFor = async (cond: () => boolean) => {
   while (!cond()) await new Promise((r) => setTimeout(r, 2));
@@ -11,7 +12,7 @@ const waitFor = async (cond: () => boolean) => {
 test('quota: the 21st question in an hour is refused with the exact time the next one frees', async () => {
   let now = Date.UTC(2026, 10, 25, 13, 5, 0);
   const store = openSessionStore(':memory:');
-  const chat = createChatService({ engine: new InstantEngine(), store, limits: limits({ userQuota: 20 }), now: () => now });
+  const chat = createChatService({ engine: instantEngine(), store, limits: limits({ userQuota: 20 }), now: () => now });
   for (let i = 0; i < 20; i++) {
     const o = await chat.submit(request('U1', `t${i}`), new RecordingSurface(), { minIntervalMs: 0 });
     assert.equal(o.accepted, true);
@@ -36,7 +37,7 @@ test('quota: the 21st question in an hour is refused with the exact time the nex
 test('quota: per workspace, and a withdrawn queued question gives its use back', async () => {
   const now = Date.UTC(2026, 0, 1, 9, 0, 0);
   const store = openSessionStore(':memory:');
-  const engine = new GatedEngine();
+  const engine = gatedEngine();
   const chat = createChatService({ engine, store, limits: limits({ workspaceQuota: 3, userQuota: 5 }), now: () => now });
   const s = () => new RecordingSurface();
   const a = await chat.submit(request('U1', 'a', 'qa'), s(), { minIntervalMs: 0 });
@@ -59,7 +60,7 @@ test('quota: per workspace, and a withdrawn queued question gives its use back',
 
 test('cancel while queued: never reaches the engine; the thread shows who stopped it', async () => {
   const store = openSessionStore(':memory:');
-  const engine = new GatedEngine();
+  const engine = gatedEngine();
   const chat = createChatService({ engine, store, limits: limits({ maxConcurrent: 1 }) });
   const first = new RecordingSurface();
   const second = new RecordingSurface();
@@ -84,12 +85,12 @@ test('cancel while queued: never reaches the engine; the thread shows who stoppe
 
 test('cancel while running aborts the engine promptly and frees the thread', async () => {
   const store = openSessionStore(':memory:');
-  const engine = new GatedEngine();
+  const engine = gatedEngine();
   const chat = createChatService({ engine, store, limits: limits() });
   const surface = new RecordingSurface();
   const o = await chat.submit(request('U1', 't1', 'long one'), surface, { minIntervalMs: 0 });
   assert.ok(o.accepted);
-  await waitFor(() => engine.started.length === 1);
+  await waitFor(() => engine.holding.length === 1);
   const busy = await chat.submit(request('U1', 't1', 'another'), new RecordingSurface());
   assert.ok(!busy.accepted && busy.reason === 'busy' && busy.activeSessionId === o.sessionId);
   assert.equal(chat.activeSession(request('U1', 't1')), o.sessionId);
@@ -126,7 +127,7 @@ test('an engine that ignores the abort signal is still stopped at once', async (
 
 test('follow-up: a reply in a research thread carries the earlier questions and answers', async () => {
   const store = openSessionStore(':memory:');
-  const engine = new InstantEngine();
+  const engine = instantEngine();
   const chat = createChatService({ engine, store, limits: limits() });
   const ref = request('U1', 't1');
   assert.equal(chat.isResearchThread(ref), false);
@@ -150,7 +151,7 @@ test('follow-up: a reply in a research thread carries the earlier questions and 
 
 test('dedupe: platform event ids and source events are answered once', async () => {
   const store = openSessionStore(':memory:');
-  const engine = new InstantEngine();
+  const engine = instantEngine();
   const chat = createChatService({ engine, store, limits: limits() });
   assert.equal(chat.markEventSeen('slack', 'Ev1'), true);
   assert.equal(chat.markEventSeen('slack', 'Ev1'), false);
@@ -166,7 +167,7 @@ test('dedupe: platform event ids and source events are answered once', async () 
 
 test('dedupe: a refused request\'s redelivery is dropped silently; a Retry press after a refusal is not', async () => {
   const store = openSessionStore(':memory:');
-  const engine = new InstantEngine();
+  const engine = instantEngine();
   const chat = createChatService({ engine, store, limits: limits({ userQuota: 1 }) });
   const ok = await chat.submit(request('U1', 't1', 'q1', { sourceEventId: 'm1' }), new RecordingSurface(), { minIntervalMs: 0 });
   assert.ok(ok.accepted);
@@ -186,12 +187,12 @@ test('dedupe: a refused request\'s redelivery is dropped silently; a Retry press
 
 test('stop: only the asker or a platform-vouched moderator; Retry stays the asker\'s', async () => {
   const store = openSessionStore(':memory:');
-  const engine = new GatedEngine();
+  const engine = gatedEngine();
   const chat = createChatService({ engine, store, limits: limits() });
   const surface = new RecordingSurface();
   const o = await chat.submit(request('U1', 't1', 'long one'), surface, { minIntervalMs: 0 });
   assert.ok(o.accepted);
-  await waitFor(() => engine.started.length === 1);
+  await waitFor(() => engine.holding.length === 1);
   assert.equal(await chat.cancelSession(o.sessionId, 'U2'), 'refused');
   assert.equal(await chat.cancel(request('U1', 't1'), 'U2', { moderator: false }), 'refused');
   assert.equal(surface.notes.length, 2);
@@ -208,7 +209,7 @@ test('stop: only the asker or a platform-vouched moderator; Retry stays the aske
 
 test('invalid input is refused with a clear message and nothing is stored', async () => {
   const store = openSessionStore(':memory:');
-  const chat = createChatService({ engine: new InstantEngine(), store, limits: limits(), maxQuestionChars: 50 });
+  const chat = createChatService({ engine: instantEngine(), store, limits: limits(), maxQuestionChars: 50 });
   const empty = await chat.submit(request('U1', 't', '   '), new RecordingSurface());
   assert.ok(!empty.accepted && empty.reason === 'invalid' && /ask a question/.test(empty.message));
   const long = await chat.submit(request('U1', 't', 'x'.repeat(51)), new RecordingSurface());
@@ -219,7 +220,7 @@ test('invalid input is refused with a clear message and nothing is stored', asyn
 
 test('trace, view and feedback of a finished session', async () => {
   const store = openSessionStore(':memory:');
-  const chat = createChatService({ engine: new InstantEngine(), store, limits: limits() });
+  const chat = createChatService({ engine: instantEngine(), store, limits: limits() });
   const o = await chat.submit(request('U1', 't', 'traced question'), new RecordingSurface(), { minIntervalMs: 0 });
   assert.ok(o.accepted);
   await chat.idle();
@@ -242,13 +243,13 @@ test('trace, view and feedback of a finished session', async () => {
 
 test('shutdown: queued sessions end interrupted at once, running ones after the grace period', async () => {
   const store = openSessionStore(':memory:');
-  const engine = new GatedEngine();
+  const engine = gatedEngine();
   const chat = createChatService({ engine, store, limits: limits({ maxConcurrent: 1 }) });
   const running = new RecordingSurface();
   const queued = new RecordingSurface();
   await chat.submit(request('U1', 't1', 'a'), running, { minIntervalMs: 0 });
   await chat.submit(request('U2', 't2', 'b'), queued, { minIntervalMs: 0 });
-  await waitFor(() => engine.started.length === 1);
+  await waitFor(() => engine.holding.length === 1);
   const done = chat.shutdown(20);
   await tick();
   const refused = await chat.submit(request('U3', 't3', 'c'), new RecordingSurface());
@@ -269,7 +270,7 @@ test('shutdown: queued sessions end interrupted at once, running ones after the 
 
 test('queue positions are kept current; a request that starts at once is never shown as queued', async () => {
   const store = openSessionStore(':memory:');
-  const engine = new GatedEngine();
+  const engine = gatedEngine();
   const chat = createChatService({ engine, store, limits: limits({ maxConcurrent: 1 }) });
   const [sa, sb, sc] = [new RecordingSurface(), new RecordingSurface(), new RecordingSurface()];
   const a = await chat.submit(request('U1', 'ta', 'a'), sa, { minIntervalMs: 0 });
@@ -294,7 +295,7 @@ test('queue positions are kept current; a request that starts at once is never s
 
 test('the global cap is filled exactly: the fifth session waits until one of four ends', async () => {
   const store = openSessionStore(':memory:');
-  const engine = new GatedEngine();
+  const engine = gatedEngine();
   const chat = createChatService({ engine, store, limits: limits({ maxConcurrent: 4 }) });
   for (let i = 0; i < 6; i++) await chat.submit(request(`U${i}`, `t${i}`, `q${i}`), new RecordingSurface(), { minIntervalMs: 0 });
   await waitFor(() => engine.started.length === 4);

@@ -7,7 +7,8 @@ import { DatabaseSync } from 'node:sqlite';
 import { createChatService } from '../../src/chat/service.ts';
 import { migrate, MIGRATIONS, openSessionStore } from '../../src/chat/store.ts';
 import type { ThreadView } from '../../src/chat/types.ts';
-import { GatedEngine, InstantEngine, limits, RecordingSurface, request } from './helpers.ts';
+import { gatedEngine, instantEngine } from '../fakes/scripted-engine.ts';
+import { limits, RecordingSurface, request } from './helpers.ts';
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'cir-chat-'));
 
@@ -66,16 +67,17 @@ test('sessions left running by a dead process are marked interrupted and their t
   try {
     // Process 1: one session running, one queued behind it; then it "dies" (no shutdown).
     const store1 = openSessionStore(dir);
-    const engine = new GatedEngine();
+    const engine = gatedEngine();
     const chat1 = createChatService({ engine, store: store1, limits: limits({ maxConcurrent: 1 }) });
     const a = await chat1.submit(request('U1', 't1', 'running question'), new RecordingSurface(), { minIntervalMs: 0 });
     const b = await chat1.submit(request('U2', 't2', 'queued question'), new RecordingSurface(), { minIntervalMs: 0 });
-    while (engine.started.length < 1) await new Promise((r) => setTimeout(r, 2));
+    // Held after its first step, which the service has recorded by then.
+    while (!engine.holding.includes('running question')) await new Promise((r) => setTimeout(r, 2));
     assert.ok(a.accepted && b.accepted);
 
     // Process 2 opens the same file.
     const store2 = openSessionStore(dir);
-    const chat2 = createChatService({ engine: new InstantEngine(), store: store2, limits: limits() });
+    const chat2 = createChatService({ engine: instantEngine(), store: store2, limits: limits() });
     // A request this process takes before telling the old threads is not mistaken for an orphan.
     const fresh = await chat2.submit(request('U3', 't3', 'fresh question'), new RecordingSurface(), { minIntervalMs: 0 });
     assert.ok(fresh.accepted);
@@ -112,14 +114,14 @@ test('quotas survive a restart: questions asked before it still count', async ()
   try {
     let now = 1_000_000;
     const store1 = openSessionStore(dir);
-    const chat1 = createChatService({ engine: new InstantEngine(), store: store1, limits: limits({ userQuota: 2 }), now: () => now });
+    const chat1 = createChatService({ engine: instantEngine(), store: store1, limits: limits({ userQuota: 2 }), now: () => now });
     await chat1.submit(request('U1', 't1'), new RecordingSurface(), { minIntervalMs: 0 });
     await chat1.submit(request('U1', 't2'), new RecordingSurface(), { minIntervalMs: 0 });
     await chat1.idle();
     store1.close();
     now += 1000;
     const store2 = openSessionStore(dir);
-    const chat2 = createChatService({ engine: new InstantEngine(), store: store2, limits: limits({ userQuota: 2 }), now: () => now });
+    const chat2 = createChatService({ engine: instantEngine(), store: store2, limits: limits({ userQuota: 2 }), now: () => now });
     const o = await chat2.submit(request('U1', 't3'), new RecordingSurface());
     assert.ok(!o.accepted && o.reason === 'quota' && o.retryAt === 1_000_000 + 3_600_000);
     store2.close();
@@ -131,7 +133,7 @@ test('quotas survive a restart: questions asked before it still count', async ()
 test('traces of sessions finished before the retention period are deleted at start; answers stay', async () => {
   const store = openSessionStore(':memory:');
   let now = Date.UTC(2026, 0, 1);
-  const opts = { engine: new InstantEngine(), store, limits: limits({ traceRetentionMs: 7 * 86_400_000 }), now: () => now };
+  const opts = { engine: instantEngine(), store, limits: limits({ traceRetentionMs: 7 * 86_400_000 }), now: () => now };
   const chat1 = createChatService(opts);
   const o = await chat1.submit(request('U1', 't1', 'old question'), new RecordingSurface(), { minIntervalMs: 0 });
   assert.ok(o.accepted);

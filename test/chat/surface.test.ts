@@ -7,11 +7,12 @@ import type { ResearchEngine, ResearchEvent } from '../../src/engine/events.ts';
 import { createChatService } from '../../src/chat/service.ts';
 import { openSessionStore, type SessionStore } from '../../src/chat/store.ts';
 import type { ThreadView } from '../../src/chat/types.ts';
-import { InstantEngine, limits, RecordingSurface, request } from './helpers.ts';
+import { instantEngine } from '../fakes/scripted-engine.ts';
+import { limits, RecordingSurface, request } from './helpers.ts';
 
 test('refusals are posted through notify(), accepted requests are not', async () => {
   const store = openSessionStore(':memory:');
-  const chat = createChatService({ engine: new InstantEngine(), store, limits: limits({ userQuota: 1 }) });
+  const chat = createChatService({ engine: instantEngine(), store, limits: limits({ userQuota: 1 }) });
   const ok = new RecordingSurface();
   assert.equal((await chat.submit(request('U1', 't1'), ok, { minIntervalMs: 0 })).accepted, true);
   const refused = new RecordingSurface();
@@ -33,7 +34,7 @@ test('the trace is attached once, after the final view, for sessions with steps 
       yield { type: 'answer', text: `plain answer to ${input.question}`, citations: [], steps: 0, usage: { promptTokens: 1, completionTokens: 1 }, durationMs: 1 };
     },
   };
-  for (const [engine, steps] of [[new InstantEngine(), 1], [noSteps, 0]] as const) {
+  for (const [engine, steps] of [[instantEngine(), 1], [noSteps, 0]] as const) {
     const store = openSessionStore(':memory:');
     const chat = createChatService({ engine, store, limits: limits() });
     const order: string[] = [];
@@ -88,7 +89,7 @@ function storeWithOrphan(createdAt = 1000): SessionStore {
 
 test('retry: the asker gets the question asked again in its thread, once', async () => {
   const store = storeWithOrphan();
-  const engine = new InstantEngine(0, () => 'U1');
+  const engine = instantEngine(0, () => 'U1');
   const chat = createChatService({ engine, store, limits: limits() });
   const views: ThreadView[] = [];
   assert.equal(await chat.recoverInterrupted(async (v) => void views.push(v)), 1);
@@ -123,7 +124,7 @@ test('retry: the asker\'s quota applies as to any question', async () => {
   const now = Date.UTC(2026, 10, 25, 13, 5, 0);
   // The interrupted question itself counts (it started within the window), so a quota of 1 is used up.
   const store = storeWithOrphan(now - 60_000);
-  const chat = createChatService({ engine: new InstantEngine(), store, limits: limits({ userQuota: 1 }), now: () => now });
+  const chat = createChatService({ engine: instantEngine(), store, limits: limits({ userQuota: 1 }), now: () => now });
   const surface = new RecordingSurface();
   const out = await chat.retry('orphan', 'U1', surface);
   assert.ok(!out.accepted && out.reason === 'quota');

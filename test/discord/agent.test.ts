@@ -2,7 +2,8 @@
 // thread; a mention of the bot's managed role counts as a mention; "is typing…" while a step works.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { botMessages, latch, ScriptedEngine, startRig, waitForBotText } from './helpers.ts';
+import { ScriptedEngine } from '../fakes/scripted-engine.ts';
+import { botMessages, latch, startRig, waitForBotText } from './helpers.ts';
 
 function engine() {
   return new ScriptedEngine({

@@ -1,4 +1,4 @@
-// The gateway side: intents, heartbeats, replays of recorded traffic, dedupe of replayed events,
+// The gateway side: intents, heartbeats, replays of fixture traffic, dedupe of replayed events,
 // follow-ups with and without the Message Content intent, DMs and "stop" text.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -9,8 +9,9 @@ import { parseConfig } from '../../src/config.ts';
 import { silentLogger } from '../../src/util/log.ts';
 import { createDiscordAdapter } from '../../src/platforms/discord/index.ts';
 import { startFakeDiscord } from '../fakes/discord.ts';
-import { loadGatewayFixture } from '../fakes/discord-payloads.ts';
-import { botMessages, latch, ScriptedEngine, startRig, waitForBotText, type Step } from './helpers.ts';
+import * as DiscordFixtures from '../fixtures/discord/gateway.ts';
+import { ScriptedEngine, type Step } from '../fakes/scripted-engine.ts';
+import { botMessages, latch, startRig, waitForBotText } from './helpers.ts';
 
 const steps: Step[] = [{ code: 'print(1 + 1)', output: '2' }];
 
@@ -46,38 +47,24 @@ test('a wrong token fails start() with a message naming DISCORD_TOKEN', async ()
   }
 });
 
-test('replay of recorded traffic: mention -> thread, thread reply -> follow-up, the rest ignored', async () => {
-  const fx = loadGatewayFixture();
+test('replay of a channel\'s traffic: mention -> thread, thread reply -> follow-up, the rest ignored', async () => {
   const eng = new ScriptedEngine({ steps, answer: 'Replayed answer.' });
-  const rig = await startRig({
-    engine: eng,
-    env: { DISCORD_MESSAGE_CONTENT: 'true' },
-    beforeStart: (f) => f.addChannel({ id: fx.metadata.threadId, type: 11, parentId: fx.metadata.channelId }),
-  });
+  const rig = await startRig({ engine: eng, env: { DISCORD_MESSAGE_CONTENT: 'true' } });
   const { fake } = rig;
   try {
-    const replay = (name: string) => {
-      const p = fx[name];
-      if (p.type?.startsWith?.('GATEWAY_')) fake.replay(p.type.slice('GATEWAY_'.length), p.data);
-      else fake.replay('INTERACTION_CREATE', p);
-    };
-    replay('gatewayRoleMention');
-    replay('gatewayBotWelcome');
-    replay('gatewayReactionAdd');
-    replay('buttonClickHello');
-    replay('gatewayMention');
-    const threadId = await fake.waitFor(() => fake.threadFor(fx.gatewayMention.data.id), 'thread on the recorded mention');
-    assert.equal(threadId, fx.metadata.threadId, 'same thread id as in the recording');
+    // Role mention, another bot's post, a click on its button, a reaction, then the mention.
+    for (const p of DiscordFixtures.replay) fake.replay(p.t, structuredClone(p.d));
+    const threadId = await fake.waitFor(() => fake.threadFor(DiscordFixtures.mention.id), 'thread on the mention');
+    assert.equal(threadId, DiscordFixtures.threadCreate.id, 'a thread started on a message has the message id');
     await waitForBotText(fake, threadId, 'Replayed answer.');
-    assert.deepEqual(eng.inputs.map((i) => i.question), ['Hey']);
-    replay('gatewayThreadCreate');
-    replay('gatewaySubscribedMessage');
-    await fake.waitFor(() => eng.inputs.length === 2, 'follow-up from the recorded thread reply');
-    assert.equal(eng.inputs[1].question, 'Hey');
+    assert.deepEqual(eng.inputs.map((i) => i.question), ['What is the tallest tree species?']);
+    for (const p of DiscordFixtures.replayInThread) fake.replay(p.t, structuredClone(p.d));
+    await fake.waitFor(() => eng.inputs.length === 2, 'follow-up from the thread reply');
+    assert.equal(eng.inputs[1].question, 'And which one is the oldest?');
     assert.equal(eng.inputs[1].history?.length, 1);
     await fake.waitFor(() => botMessages(fake, threadId).filter((m) => m.content.includes('Replayed answer.')).length === 2, 'second answer');
-    // Nothing answered the unknown button or the role mention.
-    assert.ok(!fake.requests.some((r) => r.path.startsWith(`/interactions/${fx.buttonClickHello.id}/`)));
+    // Nothing answered the other app's button, and only the two questions were researched.
+    assert.ok(!fake.requests.some((r) => r.path.startsWith(`/interactions/${DiscordFixtures.foreignButtonClick.id}/`)));
     assert.equal(eng.inputs.length, 2);
   } finally {
     await rig.close();

@@ -1,14 +1,15 @@
 // Shared setup for the Discord integration tests: the fake Discord, the real chat service (in-memory
-// store) and the real adapter, wired by URL only.
+// store) and the real adapter, wired by URL only. The engine is the tests' scripted one
+// (test/fakes/scripted-engine.ts).
 import { createChatService, type ChatService } from '../../src/chat/service.ts';
 import { DEFAULT_CHAT_LIMITS, type ChatLimits } from '../../src/chat/limits.ts';
 import { openSessionStore, type SessionStore } from '../../src/chat/store.ts';
 import { parseConfig } from '../../src/config.ts';
-import type { ResearchEngine, ResearchEvent, ResearchInput } from '../../src/engine/events.ts';
+import type { ResearchEngine } from '../../src/engine/events.ts';
 import { silentLogger } from '../../src/util/log.ts';
 import { createDiscordAdapter } from '../../src/platforms/discord/index.ts';
 import type { PlatformAdapter } from '../../src/platforms/types.ts';
-import { startFakeDiscord, type FakeDiscord, type StoredMessage } from '../fakes/discord.ts';
+import { startFakeDiscord, type FakeDiscord, type FakeDiscordOptions, type StoredMessage } from '../fakes/discord.ts';
 
 export interface Rig {
   fake: FakeDiscord;
@@ -26,8 +27,9 @@ export async function startRig(o: {
   /** A store written by "a previous process" (closed with the rig); default a new in-memory one. */
   store?: SessionStore;
   limits?: Partial<ChatLimits>;
+  fakeOptions?: FakeDiscordOptions;
 }): Promise<Rig> {
-  const fake = await startFakeDiscord();
+  const fake = await startFakeDiscord(o.fakeOptions);
   o.beforeStart?.(fake);
   const store = o.store ?? openSessionStore(':memory:');
   const chat = createChatService({ engine: o.engine, store, limits: { ...DEFAULT_CHAT_LIMITS, ...o.limits }, logger: silentLogger });
@@ -45,53 +47,6 @@ export async function startRig(o: {
       store.close();
     },
   };
-}
-
-export type Step = { code: string; output: string; tools?: { name: 'web_search' | 'web_visit'; arg: string }[] };
-
-/**
- * A scripted engine: plays `steps`, then answers `answer` with `citations`. `gate(n)` (if given) is
- * awaited before step n, so tests can hold the research at a point; the signal cancels.
- */
-export class ScriptedEngine implements ResearchEngine {
-  readonly inputs: ResearchInput[] = [];
-  steps: Step[];
-  answer: string;
-  citations: Extract<ResearchEvent, { type: 'answer' }>['citations'];
-  gate?: (step: number, input: ResearchInput) => Promise<void>;
-
-  constructor(o: { steps: Step[]; answer: string; citations?: Extract<ResearchEvent, { type: 'answer' }>['citations'] }) {
-    this.steps = o.steps;
-    this.answer = o.answer;
-    this.citations = o.citations ?? [];
-  }
-
-  async *research(input: ResearchInput): AsyncIterable<ResearchEvent> {
-    this.inputs.push(input);
-    yield { type: 'started', sessionId: input.sessionId ?? 's', question: input.question, maxSteps: 8, at: Date.now() };
-    let n = 0;
-    for (const s of this.steps) {
-      n += 1;
-      if (this.gate) await Promise.race([this.gate(n, input), aborted(input.signal)]);
-      if (input.signal?.aborted) {
-        yield { type: 'cancelled' };
-        return;
-      }
-      yield { type: 'code', step: n, code: s.code };
-      for (const t of s.tools ?? []) yield { type: 'tool', step: n, name: t.name, arg: t.arg };
-      yield { type: 'observation', step: n, output: s.output, error: null, stateLost: false, durationMs: 5 };
-    }
-    yield { type: 'writing' };
-    yield { type: 'answer', text: this.answer, citations: this.citations, steps: n, usage: { promptTokens: 1, completionTokens: 1 }, durationMs: 10 };
-  }
-}
-
-function aborted(signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (!signal) return;
-    if (signal.aborted) resolve();
-    signal.addEventListener('abort', () => resolve(), { once: true });
-  });
 }
 
 /** A promise with its resolver, to hold a scripted engine at a step. */

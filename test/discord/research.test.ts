@@ -2,7 +2,8 @@
 // service <-> scripted engine.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { botMessages, latch, ScriptedEngine, startRig, waitForBotText } from './helpers.ts';
+import { ScriptedEngine } from '../fakes/scripted-engine.ts';
+import { botMessages, latch, startRig, waitForBotText } from './helpers.ts';
 import { MANAGE_MESSAGES, MEMBER_PERMISSIONS } from '../fakes/discord.ts';
 
 const citations = [

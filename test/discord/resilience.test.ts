@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DISCORD_LIMITS } from '../../src/platforms/discord/limits.ts';
-import { botMessages, latch, ScriptedEngine, startRig, waitForBotText, type Step } from './helpers.ts';
+import { ScriptedEngine, type Step } from '../fakes/scripted-engine.ts';
+import { botMessages, latch, startRig, waitForBotText } from './helpers.ts';
 
 const twoSteps: Step[] = [
   { code: 'print(web_search("alpha"))', output: 'result: https://example.org/a' },
@@ -146,7 +147,7 @@ test('many long steps and a long answer: every message <= 2000, steps in order, 
 test('status edits in one channel are paced at the Discord limit', async () => {
   const steps: Step[] = Array.from({ length: 3 }, (_, i) => ({ code: `print(${i})`, output: String(i) }));
   const eng = new ScriptedEngine({ steps, answer: 'Paced.' });
-  eng.gate = () => new Promise((r) => setTimeout(r, 300));
+  eng.gate = (_step, _input, at) => (at === 'code' ? new Promise((r) => setTimeout(r, 300)) : undefined);
   const rig = await startRig({ engine: eng, editIntervalMs: DISCORD_LIMITS.editIntervalMs });
   const { fake } = rig;
   try {

@@ -1,41 +1,28 @@
-// Payload builders for the fake Discord, shaped after the real recorded traffic in
-// ../shared/fixtures/platform-payloads/*-discord.json (the fixtures are the templates: we copy a
-// recorded payload and change only ids, content and mentions).
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-
-const FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/platform-payloads/', import.meta.url));
+// Payload builders for the fake Discord. The templates are our own fixtures in the shapes Discord
+// documents (test/fixtures/discord/gateway.ts, which names the documentation pages); a builder
+// clones one and changes only ids, content, mentions and the invoker.
+import * as F from '../fixtures/discord/gateway.ts';
 
 type Json = Record<string, any>;
 
-/** The recorded gateway traffic (named payloads: gatewayMention, gatewayRoleMention, buttonClickHello, ...). */
-export function loadGatewayFixture(): Json {
-  return JSON.parse(readFileSync(FIXTURES + 'gateway-discord.json', 'utf8'));
-}
-
-export function loadChannelFixture(): Json {
-  return JSON.parse(readFileSync(FIXTURES + 'channel-discord.json', 'utf8'));
-}
-
 const clone = <T>(v: T): T => structuredClone(v);
 
-/** Ids used by the recorded fixtures; the fake uses them by default so that replays fit. */
-export const FIXTURE_IDS = (() => {
-  const m = loadGatewayFixture().metadata;
-  return {
-    botId: m.botId as string,
-    guildId: m.guildId as string,
-    channelId: m.channelId as string,
-    threadId: m.threadId as string,
-    userId: m.userId as string,
-    userName: m.userName as string,
-    roleId: m.roleId as string,
-  };
-})();
+/** Ids of the fixtures; the fake uses them by default so that fixture replays fit. */
+export const FIXTURE_IDS = F.IDS;
 
 export function userObject(id: string, username: string, bot = false): Json {
-  const base = clone(loadGatewayFixture().gatewayMention.data.author);
-  return { ...base, id, username, global_name: username, ...(bot ? { bot: true } : {}) };
+  return { ...clone(F.user), id, username, global_name: username, ...(bot ? { bot: true } : {}) };
+}
+
+/** READY for a new gateway session. */
+export function ready(o: { user: Json; sessionId: string; resumeUrl: string; guildId: string; applicationId: string }): Json {
+  const d: Json = clone(F.ready);
+  d.user = o.user;
+  d.session_id = o.sessionId;
+  d.resume_gateway_url = o.resumeUrl;
+  d.guilds = [{ id: o.guildId, unavailable: true }];
+  d.application = { ...d.application, id: o.applicationId };
+  return d;
 }
 
 export interface MessageSpec {
@@ -53,9 +40,9 @@ export interface MessageSpec {
   referencedMessageId?: string;
 }
 
-/** A MESSAGE_CREATE `d` built from the recorded gatewayMention payload. */
+/** A MESSAGE_CREATE `d` built from the fixture mention. */
 export function messageCreate(spec: MessageSpec): Json {
-  const d = clone(loadGatewayFixture().gatewayMention.data);
+  const d: Json = clone(F.mention);
   d.id = spec.id;
   d.nonce = spec.id;
   d.channel_id = spec.channelId;
@@ -76,7 +63,7 @@ export function messageCreate(spec: MessageSpec): Json {
   return d;
 }
 
-/** A button click INTERACTION_CREATE `d` built from the recorded buttonClickHello payload. */
+/** A button click INTERACTION_CREATE `d` built from the fixture button click. */
 export function buttonInteraction(o: {
   id: string;
   token: string;
@@ -88,7 +75,7 @@ export function buttonInteraction(o: {
   message: Json;
   appPermissions: string;
 }): Json {
-  const d = clone(loadGatewayFixture().buttonClickHello);
+  const d: Json = clone(F.foreignButtonClick);
   d.id = o.id;
   d.token = o.token;
   d.application_id = o.applicationId;
@@ -101,7 +88,7 @@ export function buttonInteraction(o: {
   return d;
 }
 
-/** A /research INTERACTION_CREATE `d`: the recorded button interaction with command data instead. */
+/** A /research INTERACTION_CREATE `d` built from the fixture slash command. */
 export function commandInteraction(o: {
   id: string;
   token: string;
@@ -114,10 +101,9 @@ export function commandInteraction(o: {
   options: Json[];
   appPermissions: string;
 }): Json {
-  const d = clone(loadGatewayFixture().buttonClickHello);
+  const d: Json = clone(F.slashCommand);
   d.id = o.id;
   d.token = o.token;
-  d.type = 2;
   d.application_id = o.applicationId;
   d.channel = o.channel;
   d.channel_id = o.channel.id;

@@ -23,11 +23,11 @@
 // dispatches: MESSAGE_CREATE (user messages from the test, and echoes of every message the bot
 // creates, as Discord does), INTERACTION_CREATE, THREAD_CREATE. Without the Message Content
 // intent in IDENTIFY, guild messages that do not mention the bot arrive with empty content, as on
-// Discord. replay(t, d) dispatches recorded payloads (../shared/fixtures/platform-payloads).
+// Discord. replay(t, d) dispatches a given payload (test/fixtures/discord, or a recorded corpus).
 // Everything is recorded: `requests` (REST) and `gatewayIn` / `gatewayOut`.
 //
-// Test drivers: userMessage(), slashCommand(), clickButton() build payloads from the recorded
-// fixtures (discord-payloads.ts); waitFor(pred) resolves when a condition holds; channelMessages(),
+// Test drivers: userMessage(), slashCommand(), clickButton() build payloads from the fixtures
+// (discord-payloads.ts); waitFor(pred) resolves when a condition holds; channelMessages(),
 // threadFor(messageId), messages and commands show the resulting state. The bot has its managed
 // role (botRoleId) in the guild. Plain members have
 // MEMBER_PERMISSIONS (no Manage Messages); the bot has everything but Administrator unless deny().
@@ -112,11 +112,11 @@ export class FakeDiscord extends EventEmitter {
   readonly token: string;
   readonly botUser: Json;
   readonly applicationId: string;
-  readonly guildId = P.FIXTURE_IDS.guildId;
-  readonly channelId = P.FIXTURE_IDS.channelId;
+  readonly guildId: string;
+  readonly channelId: string;
   /** The bot's managed role in the guild (see #withBotRole). */
   readonly botRoleId = '1300000000000000042';
-  readonly user = P.userObject(P.FIXTURE_IDS.userId, P.FIXTURE_IDS.userName);
+  readonly user: Json;
   readonly requests: RecordedRequest[] = [];
   readonly gatewayIn: Json[] = [];
   readonly gatewayOut: Json[] = [];
@@ -140,11 +140,15 @@ export class FakeDiscord extends EventEmitter {
   /** @internal (discord-rest.ts) */ readonly interactions = new Map<string, Interaction>();
   /** @internal (discord-rest.ts) */ readonly threadOf = new Map<string, string>();
 
-  constructor(o: { token?: string; heartbeatIntervalMs?: number } = {}) {
+  constructor(o: FakeDiscordOptions = {}) {
     super();
+    const ids = { ...P.FIXTURE_IDS, ...o.ids };
     this.token = o.token ?? 'fake-bot-token';
     this.heartbeatIntervalMs = o.heartbeatIntervalMs ?? 41250;
-    this.applicationId = P.FIXTURE_IDS.botId;
+    this.applicationId = ids.botId;
+    this.guildId = ids.guildId;
+    this.channelId = ids.channelId;
+    this.user = P.userObject(ids.userId, ids.userName);
     this.botUser = { ...P.userObject(this.applicationId, 'cir-bot', true), discriminator: '6184' };
     this.channels.set(this.channelId, P.channelObject({ id: this.channelId, type: 0, guildId: this.guildId, name: 'research' }));
     this.server = createServer((req, res) => void handleRest(this, req, res));
@@ -386,20 +390,13 @@ export class FakeDiscord extends EventEmitter {
       op: 0,
       t: 'READY',
       s: ++this.seq,
-      d: {
-        v: 10,
+      d: P.ready({
         user: this.botUser,
-        guilds: [{ id: this.guildId, unavailable: true }],
-        session_id: sessionId,
-        resume_gateway_url: this.apiUrl.replace('http', 'ws') + '/gateway',
-        shard: [0, 1],
-        application: { id: this.applicationId, flags: 0 },
-        private_channels: [],
-        relationships: [],
-        user_settings: {},
-        presences: [],
-        guild_join_requests: [],
-      },
+        sessionId,
+        resumeUrl: this.apiUrl.replace('http', 'ws') + '/gateway',
+        guildId: this.guildId,
+        applicationId: this.applicationId,
+      }),
     });
     const guildChannels = [...this.channels.values()].filter((c) => c.guild_id === this.guildId);
     this.send(ws, {
@@ -503,6 +500,13 @@ export class FakeDiscord extends EventEmitter {
   }
 }
 
-export async function startFakeDiscord(o: { token?: string; heartbeatIntervalMs?: number } = {}): Promise<FakeDiscord> {
+export interface FakeDiscordOptions {
+  token?: string;
+  heartbeatIntervalMs?: number;
+  /** Other ids for the bot, guild, channel and user (to replay traffic recorded elsewhere). */
+  ids?: Partial<Record<'botId' | 'guildId' | 'channelId' | 'userId' | 'userName', string>>;
+}
+
+export async function startFakeDiscord(o: FakeDiscordOptions = {}): Promise<FakeDiscord> {
   return new FakeDiscord(o).start();
 }

@@ -9,12 +9,13 @@ import { silentLogger } from '../../src/util/log.ts';
 import { createSlackAdapter } from '../../src/platforms/slack/index.ts';
 import { signRequest, startFakeSlack } from '../fakes/slack.ts';
 import { answerMessages, feedbackValues } from './answers.ts';
-import { SIGNING_SECRET, eventBody, mention, newTs, researchScript, scriptedEngine, startHarness } from './harness.ts';
+import { ScriptedEngine, researchScript } from '../fakes/scripted-engine.ts';
+import { SIGNING_SECRET, eventBody, mention, newTs, startHarness } from './harness.ts';
 
 const CHAN = 'C00FAKECHAN1';
 
 test('mention -> status message, streamed steps, cited answer, trace file (native streaming)', async () => {
-  const engine = scriptedEngine(researchScript(2));
+  const engine = new ScriptedEngine(researchScript(2));
   const h = await startHarness({ engine });
   try {
     const ts = newTs();
@@ -58,7 +59,7 @@ test('mention -> status message, streamed steps, cited answer, trace file (nativ
 });
 
 test('without native streaming: one status message edited with chat.update, steps inside it', async () => {
-  const h = await startHarness({ engine: scriptedEngine(researchScript(3)), streaming: false });
+  const h = await startHarness({ engine: new ScriptedEngine(researchScript(3)), streaming: false });
   try {
     const ts = newTs();
     await h.post(mention('q', { ts }));
@@ -84,7 +85,7 @@ test('without native streaming: one status message edited with chat.update, step
 });
 
 test('an empty mention gets a short help reply, not a research', async () => {
-  const engine = scriptedEngine(researchScript(1));
+  const engine = new ScriptedEngine(researchScript(1));
   const h = await startHarness({ engine });
   try {
     const ts = newTs();
@@ -99,7 +100,7 @@ test('an empty mention gets a short help reply, not a research', async () => {
 });
 
 test('invalid signature -> 401 and nothing runs; a stale timestamp is refused too', async () => {
-  const engine = scriptedEngine(researchScript(1));
+  const engine = new ScriptedEngine(researchScript(1));
   const h = await startHarness({ engine });
   try {
     assert.equal(await h.post(mention('forged'), { secret: 'wrong-secret' }), 401);
@@ -113,7 +114,7 @@ test('invalid signature -> 401 and nothing runs; a stale timestamp is refused to
 });
 
 test('retries and the app_mention/message twins are one research; the only delivery is never dropped', async () => {
-  const engine = scriptedEngine(researchScript(1));
+  const engine = new ScriptedEngine(researchScript(1));
   const h = await startHarness({ engine });
   try {
     const ts = newTs();
@@ -135,7 +136,7 @@ test('retries and the app_mention/message twins are one research; the only deliv
 });
 
 test('a question whose first processing died before its session existed is answered on Slack\'s retry; a refusal is posted once', async () => {
-  const engine = scriptedEngine(researchScript(1));
+  const engine = new ScriptedEngine(researchScript(1));
   const store = openSessionStore(':memory:');
   const ts = newTs();
   // The first process got as far as marking the delivery seen (what the adapter once did before
@@ -170,7 +171,7 @@ test('a question whose first processing died before its session existed is answe
 });
 
 test('Slack\'s URL verification is answered; after stop() events get 503', async () => {
-  const engine = scriptedEngine(researchScript(1));
+  const engine = new ScriptedEngine(researchScript(1));
   const h = await startHarness({ engine });
   try {
     const res = await fetch(h.eventsUrl, {
@@ -212,7 +213,7 @@ test('a session a dead process left running: its thread is told, and Retry asks 
     steps: null,
   });
   store.appendEvent('old-session', 0, Date.now() - 4000, { type: 'code', step: 1, code: 'print(1)' });
-  const engine = scriptedEngine(researchScript(1));
+  const engine = new ScriptedEngine(researchScript(1));
   const h = await startHarness({ engine, store });
   try {
     // What serve.ts does once the platforms are connected.

@@ -7,7 +7,8 @@ import type { ResearchEvent, ResearchInput } from '../../src/engine/events.ts';
 import { RateTiers, StatusBoard } from '../fakes/slack-agent.ts';
 import { startFakeSlack } from '../fakes/slack.ts';
 import { answerMessages } from './answers.ts';
-import { eventBody, mention, newTs, researchScript, scriptedEngine, startHarness } from './harness.ts';
+import { eventEngine, researchScript, ScriptedEngine, scriptEvents } from '../fakes/scripted-engine.ts';
+import { eventBody, mention, newTs, startHarness } from './harness.ts';
 
 const CHAN = 'C00FAKECHAN1';
 const traces = (h: { fake: { files: { completed: boolean }[] } }) => h.fake.files.filter((f) => f.completed).length;
@@ -44,9 +45,9 @@ test('the status line is set in a channel thread, put back after each post, refr
     yield { type: 'code', step: 1, code: 'print("slow")' };
     await gate;
     yield { type: 'observation', step: 1, output: 'done', error: null, stateLost: false, durationMs: 5 };
-    for await (const e of researchScript(0)(input)) if (e.type !== 'started') yield e;
+    for await (const e of scriptEvents(researchScript(0), input)) if (e.type !== 'started') yield e;
   };
-  h = await startHarness({ engine: scriptedEngine(script), timing: { statusRefreshMs: 20 } });
+  h = await startHarness({ engine: eventEngine(script), timing: { statusRefreshMs: 20 } });
   const ts = newTs();
   try {
     await h.post(mention('slow question', { ts }));
@@ -82,10 +83,10 @@ test('the status line comes back after each message the bot starts (posts and st
     yield { type: 'code', step: 1, code: 'print("slow")' };
     await gate;
     yield { type: 'observation', step: 1, output: 'done', error: null, stateLost: false, durationMs: 5 };
-    for await (const e of researchScript(0)(input)) if (e.type !== 'started') yield e;
+    for await (const e of scriptEvents(researchScript(0), input)) if (e.type !== 'started') yield e;
   };
   // The default refresh (90 s) never fires here: only re-setting after a post can bring it back.
-  h = await startHarness({ engine: scriptedEngine(script) });
+  h = await startHarness({ engine: eventEngine(script) });
   const ts = newTs();
   try {
     await h.post(mention('slow question', { ts }));
@@ -100,7 +101,7 @@ test('the status line comes back after each message the bot starts (posts and st
 });
 
 test('an answer stream Slack refuses at the end is replaced by the rendered answer, not left streaming', async () => {
-  const h = await startHarness({ engine: scriptedEngine(researchScript(1)) });
+  const h = await startHarness({ engine: new ScriptedEngine(researchScript(1)) });
   try {
     const ts = newTs();
     h.fake.fail('chat.stopStream', { error: 'invalid_blocks' }, { when: (a) => a.blocks !== undefined });
@@ -119,7 +120,7 @@ test('an answer stream Slack refuses at the end is replaced by the rendered answ
 });
 
 test('a per-thread streaming error stays in that thread; only feature_not_enabled turns streaming off for the workspace', async () => {
-  const h = await startHarness({ engine: scriptedEngine(researchScript(2)) });
+  const h = await startHarness({ engine: new ScriptedEngine(researchScript(2)) });
   try {
     const ask = async (n: number) => {
       const ts = newTs();
@@ -147,7 +148,7 @@ test('a per-thread streaming error stays in that thread; only feature_not_enable
 });
 
 test('each edit of the status message carries new block ids', async () => {
-  const h = await startHarness({ engine: scriptedEngine(researchScript(3)), streaming: false });
+  const h = await startHarness({ engine: new ScriptedEngine(researchScript(3)), streaming: false });
   try {
     await h.post(mention('ids', { ts: newTs() }));
     await h.fake.waitFor(() => traces(h) === 1, 10_000, 'answer');
@@ -164,7 +165,7 @@ test('each edit of the status message carries new block ids', async () => {
 });
 
 test('opening the agent shows suggested prompts; a DM question titles its thread', async () => {
-  const h = await startHarness({ engine: scriptedEngine(researchScript(1)) });
+  const h = await startHarness({ engine: new ScriptedEngine(researchScript(1)) });
   try {
     const opened = (tab: string) => eventBody({ type: 'app_home_opened', user: 'U00FAKEUSER1', channel: 'D00FAKEDM001', tab, event_ts: newTs() });
     assert.equal(await h.post(opened('home')), 200);
@@ -201,9 +202,9 @@ test('over a rate tier Slack answers 429 and the research still shows every step
       yield { type: 'code', step: n, code: `print(${n})` };
       yield { type: 'observation', step: n, output: `out ${n}`, error: null, stateLost: false, durationMs: 1 };
     }
-    for await (const e of researchScript(0)(input)) if (e.type !== 'started') yield e;
+    for await (const e of scriptEvents(researchScript(0), input)) if (e.type !== 'started') yield e;
   };
-  h = await startHarness({ engine: scriptedEngine(script), fake: { rateWindowMs: 2000, rateLimits: { 'chat.appendStream': 1 } } });
+  h = await startHarness({ engine: eventEngine(script), fake: { rateWindowMs: 2000, rateLimits: { 'chat.appendStream': 1 } } });
   try {
     const ts = newTs();
     await h.post(mention('rate me', { ts }));

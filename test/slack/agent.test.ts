@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import type { ResearchEvent, ResearchInput } from '../../src/engine/events.ts';
 import type { FakeMessage, FakeSlack } from '../fakes/slack.ts';
 import { answerMessages, shown } from './answers.ts';
-import { type Harness, mention, newTs, scriptedEngine, startHarness } from './harness.ts';
+import { eventEngine } from '../fakes/scripted-engine.ts';
+import { type Harness, mention, newTs, startHarness } from './harness.ts';
 
 const CHAN = 'C00FAKECHAN1';
 
@@ -71,7 +72,7 @@ test('research outliving the stream lifetime: closed streams are repaired, every
   // Steps 1 and 3 wait until Slack has closed the stream they are shown in.
   const closedOver = (n: number) => () =>
     h.fake.thread(CHAN, ts).some((m) => h.fake.streamStateOf(m) === 'expired' && m.chunks.some((c) => c.id === `step-${n}`));
-  const engine = scriptedEngine(pausingScript(4, (n) => (n % 2 === 1 ? until(closedOver(n), `stream expiry at step ${n}`) : Promise.resolve())));
+  const engine = eventEngine(pausingScript(4, (n) => (n % 2 === 1 ? until(closedOver(n), `stream expiry at step ${n}`) : Promise.resolve())));
   h = await startHarness({ engine, fake: { streamLifetimeMs: 150 }, timing: { streamRotateAfterMs: 60 * 60_000 } });
   const ts = newTs();
   try {
@@ -91,7 +92,7 @@ test('research longer than the rotation age: steps move to fresh streams, the ol
   let h: Harness;
   let started = 0;
   // Each step waits until its stream is older than the rotation age (the fake never closes them).
-  const engine = scriptedEngine(
+  const engine = eventEngine(
     pausingScript(4, async () => {
       const t0 = Date.now();
       await until(() => Date.now() - t0 > 120, 'rotation age');

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { answerMessages, feedbackValues } from './answers.ts';
-import { eventBody, mention, newTs, researchScript, scriptedEngine, startHarness, untilStopped } from './harness.ts';
+import { ScriptedEngine, researchScript, UNTIL_STOPPED } from '../fakes/scripted-engine.ts';
+import { eventBody, mention, newTs, startHarness } from './harness.ts';
 
 const CHAN = 'C00FAKECHAN1';
 const USER = 'U00FAKEUSER1';
@@ -26,7 +27,7 @@ function reply(text: string, threadTs: string, o: { user?: string; subtype?: str
 const traces = (h: { fake: { files: { completed: boolean }[] } }) => h.fake.files.filter((f) => f.completed).length;
 
 test('follow-ups: a reply in a research thread continues it with the history; edits, bots and other threads are ignored', async () => {
-  const engine = scriptedEngine(researchScript(1));
+  const engine = new ScriptedEngine(researchScript(1));
   const h = await startHarness({ engine });
   try {
     const ts = newTs();
@@ -57,7 +58,7 @@ test('follow-ups: a reply in a research thread continues it with the history; ed
 });
 
 test('CIR_FOLLOWUP=mention: plain replies are ignored, a mention in the thread is a follow-up', async () => {
-  const engine = scriptedEngine(researchScript(1));
+  const engine = new ScriptedEngine(researchScript(1));
   const h = await startHarness({ engine, env: { CIR_FOLLOWUP: 'mention' } });
   try {
     const ts = newTs();
@@ -74,7 +75,7 @@ test('CIR_FOLLOWUP=mention: plain replies are ignored, a mention in the thread i
 });
 
 test('only the asker may stop (Slack vouches for no moderator): a bystander is refused, the asker stops it', async () => {
-  const h = await startHarness({ engine: scriptedEngine(untilStopped) });
+  const h = await startHarness({ engine: new ScriptedEngine(UNTIL_STOPPED) });
   try {
     const ts = newTs();
     await h.post(mention('a long one', { ts }));
@@ -113,7 +114,7 @@ test('only the asker may stop (Slack vouches for no moderator): a bystander is r
 });
 
 test('"stop" typed in the thread stops it', async () => {
-  const h = await startHarness({ engine: scriptedEngine(untilStopped) });
+  const h = await startHarness({ engine: new ScriptedEngine(UNTIL_STOPPED) });
   try {
     const ts = newTs();
     await h.post(mention('a long one', { ts }));
@@ -126,7 +127,7 @@ test('"stop" typed in the thread stops it', async () => {
 });
 
 test('feedback buttons are stored with the session', async () => {
-  const h = await startHarness({ engine: scriptedEngine(researchScript(1)) });
+  const h = await startHarness({ engine: new ScriptedEngine(researchScript(1)) });
   try {
     const ts = newTs();
     await h.post(mention('rate me', { ts }));
@@ -152,7 +153,7 @@ test('feedback buttons are stored with the session', async () => {
 });
 
 test('rate limited (429 + Retry-After) chat.update: the final state is still delivered', async () => {
-  const h = await startHarness({ engine: scriptedEngine(researchScript(2)), streaming: false });
+  const h = await startHarness({ engine: new ScriptedEngine(researchScript(2)), streaming: false });
   try {
     const waits: number[] = [];
     h.adapter.onRateLimit!((ms) => waits.push(ms));
@@ -170,7 +171,7 @@ test('rate limited (429 + Retry-After) chat.update: the final state is still del
 });
 
 test('not_in_channel: the person is told by DM how to invite the bot, and the research is stopped', async () => {
-  const engine = scriptedEngine(untilStopped);
+  const engine = new ScriptedEngine(UNTIL_STOPPED);
   const h = await startHarness({ engine });
   try {
     h.fake.fail('chat.postMessage', { error: 'not_in_channel' }, { times: 100, when: (a) => a.channel === CHAN });
@@ -187,7 +188,7 @@ test('not_in_channel: the person is told by DM how to invite the bot, and the re
 });
 
 test('missing_scope names the scope the app needs', async () => {
-  const h = await startHarness({ engine: scriptedEngine(researchScript(1)) });
+  const h = await startHarness({ engine: new ScriptedEngine(researchScript(1)) });
   try {
     h.fake.fail('files.getUploadURLExternal', { error: 'missing_scope', needed: 'files:write', provided: 'app_mentions:read,chat:write' });
     const ts = newTs();
@@ -203,7 +204,7 @@ test('missing_scope names the scope the app needs', async () => {
 });
 
 test('a refusal from the chat layer (quota) is posted in the thread with its message', async () => {
-  const engine = scriptedEngine(researchScript(1));
+  const engine = new ScriptedEngine(researchScript(1));
   const h = await startHarness({ engine, limits: { userQuota: 1 } });
   try {
     await h.post(mention('one'));
@@ -219,8 +220,10 @@ test('a refusal from the chat layer (quota) is posted in the thread with its mes
 });
 
 test('a failing model server is reported in the thread', async () => {
-  const engine = scriptedEngine(async function* () {
-    yield { type: 'error', message: 'The model server at http://127.0.0.1:8000/v1 is not reachable; try again later.', retryable: true } as const;
+  const engine = new ScriptedEngine({
+    steps: [],
+    answer: '',
+    error: { message: 'The model server at http://127.0.0.1:8000/v1 is not reachable; try again later.', retryable: true },
   });
   const h = await startHarness({ engine });
   try {
@@ -234,7 +237,7 @@ test('a failing model server is reported in the thread', async () => {
 
 test('an oversized answer arrives as several messages in order, each within Slack limits', async () => {
   const long = Array.from({ length: 90 }, (_, i) => `Paragraph ${i} ${'lorem ipsum '.repeat(40)}[1]`).join('\n\n');
-  const h = await startHarness({ engine: scriptedEngine(researchScript(1, long)) });
+  const h = await startHarness({ engine: new ScriptedEngine(researchScript(1, long)) });
   try {
     const ts = newTs();
     await h.post(mention('tell me everything', { ts }));
@@ -257,11 +260,8 @@ test('an oversized answer arrives as several messages in order, each within Slac
 test('where a person stands: "Queued: 2 ahead of you", the quota with the time the next frees, capacity', async () => {
   let open!: () => void;
   const hold = new Promise<void>((r) => (open = r));
-  const script = researchScript(1);
-  const engine = scriptedEngine(async function* (input) {
-    await hold;
-    yield* script(input);
-  });
+  const engine = new ScriptedEngine(researchScript(1));
+  engine.gate = () => hold;
   const h = await startHarness({ engine, limits: { maxConcurrent: 1, queueMax: 3, userQuota: 1 } });
   const statusOf = (ts: string) => JSON.stringify(h.fake.thread(CHAN, ts)[0]?.blocks ?? []) + (h.fake.thread(CHAN, ts)[0]?.text ?? '');
   try {

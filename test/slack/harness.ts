@@ -1,13 +1,14 @@
 // Test harness: the real Slack adapter and the real chat service against the fake Slack
 // (test/fakes/slack.ts), with its HTTP route mounted on a plain node:http server the way the
-// bot's HTTP server mounts it. The research engine is given by each test.
+// bot's HTTP server mounts it. The research engine is given by each test (usually the scripted
+// one, test/fakes/scripted-engine.ts).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chatLimitsFromEnv, type ChatLimits } from '../../src/chat/limits.ts';
 import { createChatService, type ChatService } from '../../src/chat/service.ts';
 import { openSessionStore, type SessionStore } from '../../src/chat/store.ts';
 import { parseConfig } from '../../src/config.ts';
-import type { ResearchEngine, ResearchEvent, ResearchInput } from '../../src/engine/events.ts';
+import type { ResearchEngine } from '../../src/engine/events.ts';
 import { silentLogger } from '../../src/util/log.ts';
 import { createSlackAdapter, type SlackAdapterDeps } from '../../src/platforms/slack/index.ts';
 import type { PlatformAdapter } from '../../src/platforms/types.ts';
@@ -90,54 +91,6 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
       await fake.close();
     },
   };
-}
-
-/** An engine that runs `script` for every question (its events, in order). */
-export function scriptedEngine(script: (input: ResearchInput) => AsyncIterable<ResearchEvent>): ResearchEngine & { inputs: ResearchInput[] } {
-  const inputs: ResearchInput[] = [];
-  return {
-    inputs,
-    research(input) {
-      inputs.push(input);
-      return script(input);
-    },
-  };
-}
-
-const tick = () => new Promise((r) => setTimeout(r, 5));
-
-/** A short research: `steps` search steps, then an answer citing one read and one seen page. */
-export function researchScript(steps = 2, answer = 'Node 24 ships V8 13.6 [1], as the blog says [2].') {
-  return async function* (input: ResearchInput): AsyncIterable<ResearchEvent> {
-    yield { type: 'started', sessionId: input.sessionId ?? 's', question: input.question, maxSteps: 8, at: Date.now() };
-    for (let n = 1; n <= steps; n++) {
-      yield { type: 'code', step: n, code: `r = web_search("node 24 step ${n}")\nprint(r)` };
-      yield { type: 'tool', step: n, name: 'web_search', arg: `node 24 step ${n}` };
-      await tick();
-      yield { type: 'observation', step: n, output: `Result ${n}: https://nodejs.org/en/blog`, error: null, stateLost: false, durationMs: 5 };
-      await tick();
-    }
-    yield { type: 'writing' };
-    yield {
-      type: 'answer',
-      text: answer,
-      citations: [
-        { n: 1, url: 'https://nodejs.org/en/blog/release/v24.0.0', title: 'Node v24.0.0', verified: true, status: 'read' },
-        { n: 2, url: 'https://v8.dev/blog/v8-release-136', title: 'V8 release v13.6', verified: false, status: 'seen' },
-      ],
-      steps,
-      usage: { promptTokens: 10, completionTokens: 10 },
-      durationMs: 20,
-    };
-  };
-}
-
-/** A research that runs steps until stopped (the signal aborts), then reports cancelled. */
-export async function* untilStopped(input: ResearchInput): AsyncIterable<ResearchEvent> {
-  yield { type: 'started', sessionId: input.sessionId ?? 's', question: input.question, maxSteps: 8, at: Date.now() };
-  yield { type: 'code', step: 1, code: 'print("working")' };
-  while (!input.signal?.aborted) await new Promise((r) => setTimeout(r, 10));
-  yield { type: 'cancelled' };
 }
 
 /** An event_callback body as Slack sends it. */

@@ -2,10 +2,11 @@
 // arrive as envelopes that the adapter acks by envelope_id.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { mention, newTs, researchScript, scriptedEngine, startHarness, untilStopped } from './harness.ts';
+import { ScriptedEngine, researchScript, UNTIL_STOPPED } from '../fakes/scripted-engine.ts';
+import { mention, newTs, startHarness } from './harness.ts';
 
 test('Socket Mode: mention envelope acked, research answered in the thread, Stop via interactive envelope', async () => {
-  const engine = scriptedEngine((input) => (input.question === 'long' ? untilStopped(input) : researchScript(1)(input)));
+  const engine = new ScriptedEngine((input) => (input.question === 'long' ? UNTIL_STOPPED : researchScript(1)));
   const h = await startHarness({ engine, socketMode: true });
   try {
     assert.equal(h.adapter.routes.length, 0, 'no HTTP route in Socket Mode');

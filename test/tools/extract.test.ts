@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { extractReadable } from '../../src/tools/index.ts';
-import { loadPages, score } from './metric.ts';
+import { loadPages, OWN_PAGES_DIR, score } from './metric.ts';
 
 const para = (s: string) => `<p>${s} ${'This sentence adds length, commas, and ordinary words to the paragraph. '.repeat(3)}</p>`;
 
@@ -45,19 +45,22 @@ test('odd input does not throw', () => {
   assert.match(extractReadable('<html><body><div hidden>secret</div><p style="display:none">gone</p><p>shown text</p></body></html>').text, /^shown text$/);
 });
 
-test('quality on a sample of the Readability test pages stays above the measured floor', () => {
-  // Measured on this sample: precision 0.997, recall 0.988 (whole set: 0.993 / 0.983).
-  const pages = loadPages().filter((_, i) => i % 3 === 0);
+test('quality on the pages written for these tests stays above the measured floor; their chrome is dropped', () => {
+  // Measured: mean precision 0.976, recall 0.975; the lowest page 0.932 / 0.955. Readability's own
+  // pages are scored by the corpus suite (npm run test:corpus).
+  const pages = loadPages(OWN_PAGES_DIR);
+  assert.deepEqual(pages.map((p) => p.name), ['blog-code', 'docs-reference', 'forum-answer', 'news-article']);
   let p = 0;
   let r = 0;
+  const chrome = ['cookies', 'Subscribe', 'Related stories', 'Advertisement', 'Great article', 'Search docs', 'Previous', 'Recent posts', 'Archives', 'Nice write-up', 'Hot network', 'Sign up', 'All rights reserved'];
   for (const page of pages) {
-    const s = score(extractReadable(page.source).text, page.expectedText);
+    const text = extractReadable(page.source).text;
+    const s = score(text, page.expectedText);
+    assert.ok(s.precision >= 0.9 && s.recall >= 0.9, `${page.name}: precision ${s.precision.toFixed(3)}, recall ${s.recall.toFixed(3)}`);
+    for (const junk of chrome) assert.ok(!text.includes(junk), `${page.name}: "${junk}" leaked`);
     p += s.precision;
     r += s.recall;
   }
-  p /= pages.length;
-  r /= pages.length;
-  assert.ok(pages.length >= 40, `only ${pages.length} pages found`);
-  assert.ok(p >= 0.97, `mean precision ${p.toFixed(3)}`);
-  assert.ok(r >= 0.95, `mean recall ${r.toFixed(3)}`);
+  assert.ok(p / pages.length >= 0.96, `mean precision ${(p / pages.length).toFixed(3)}`);
+  assert.ok(r / pages.length >= 0.96, `mean recall ${(r / pages.length).toFixed(3)}`);
 });

@@ -1,11 +1,13 @@
 // Word-level precision/recall of extracted text against the expected content of a fixture page.
-// Shared by the extraction benchmark and the quality test.
+// Shared by the extraction benchmark and the quality tests (our pages under test/fixtures/pages,
+// and Readability's pages in the corpus suite).
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseDocument } from 'htmlparser2';
 import { textOf } from '../../src/tools/extract/dom.ts';
 
-export const PAGES_DIR = resolve(import.meta.dirname, '..', '..', '..', 'shared', 'fixtures', 'readability-pages');
+/** The pages written for these tests. */
+export const OWN_PAGES_DIR = resolve(import.meta.dirname, '..', 'fixtures', 'pages');
 
 export interface FixturePage {
   name: string;
@@ -13,7 +15,7 @@ export interface FixturePage {
   expectedText: string;
 }
 
-export function loadPages(dir = PAGES_DIR): FixturePage[] {
+export function loadPages(dir: string): FixturePage[] {
   return readdirSync(dir, { withFileTypes: true })
     .filter((d) => d.isDirectory() && existsSync(join(dir, d.name, 'expected.html')))
     .map((d) => d.name)

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createWebVisitor, ToolError, type WebVisitor } from '../../src/tools/index.ts';
-import { createParsePool, type ParsePool } from '../../src/tools/parse-pool/index.ts';
+import { createParsePool } from '../../src/tools/parse-pool/index.ts';
 import type { Fetched } from '../../src/tools/fetch/http.ts';
 import { createHttpServer, type BotHttpServer } from '../../src/ops/http.ts';
 import { createMetrics } from '../../src/ops/metrics.ts';

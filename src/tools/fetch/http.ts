@@ -4,6 +4,7 @@
 import { Readable, pipeline } from 'node:stream';
 import zlib from 'node:zlib';
 import { Agent } from 'undici';
+import { scrubText } from '../../util/scrub.ts';
 import { ToolError } from '../types.ts';
 import { guardedConnector } from './guard.ts';
 
@@ -261,8 +262,10 @@ function toToolError(err: unknown): ToolError {
   }
   if (/^ZSTD_error_/.test(e?.code ?? '') || /^ERR_BROTLI_/.test(e?.code ?? ''))
     return new ToolError('encoding', 'the page was not validly compressed (or needs more memory to decompress than allowed)');
-  if (/certificate|TLS|SSL/i.test(e?.message ?? '')) return new ToolError('tls', `TLS error: ${e?.message}`);
-  return new ToolError('network', `network error: ${(e?.message ?? String(err)).slice(0, 200)}`);
+  // Library messages go to the model and the thread: scrubbed (a proxy URL or header can be in them).
+  const said = scrubText(e?.message ?? String(err)).slice(0, 200);
+  if (/certificate|TLS|SSL/i.test(said)) return new ToolError('tls', `TLS error: ${said}`);
+  return new ToolError('network', `network error: ${said}`);
 }
 
 const STATUS_TEXT: Record<number, string> = {

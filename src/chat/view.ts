@@ -4,6 +4,7 @@ import type { ResearchEvent } from '../engine/events.ts';
 import { buildAnswerView } from './citations.ts';
 import { trimObservation } from './text.ts';
 import type { ResearchRequest, StepView, ThreadStatus, ThreadView } from './types.ts';
+import { forChat } from '../util/scrub.ts';
 
 /** Research events plus the chat layer's own: queue position, who cancelled, interrupted. */
 export type ViewEvent =
@@ -107,7 +108,8 @@ export function reduceThreadView(view: ThreadView, ev: ViewEvent, now: number, o
         finishedAt: now,
       };
     case 'error':
-      return { ...view, status: { state: 'failed', message: ev.message }, finishedAt: now };
+      // The engine's message names the server for the operator; chat users do not see addresses.
+      return { ...view, status: { state: 'failed', message: forChat(ev.message) }, finishedAt: now };
     case 'cancelled':
       return { ...view, status: ev.by ? { state: 'cancelled', by: ev.by } : { state: 'cancelled' }, finishedAt: now };
     case 'interrupted':

@@ -6,6 +6,7 @@
 import { setTimeout as wait } from 'node:timers/promises';
 import OpenAI, { APIConnectionError, APIError, APIUserAbortError } from 'openai';
 import type { Logger } from '../util/log.ts';
+import { displayUrl, scrubText } from '../util/scrub.ts';
 import { AbortedError } from './abort.ts';
 import type { Finish } from './parse.ts';
 
@@ -184,27 +185,37 @@ function isRefused(err: unknown): boolean {
 
 export function serverHint(opts: Pick<LlmOptions, 'baseUrl' | 'model'>): string {
   return (
-    `Cannot reach the model server at ${opts.baseUrl}. Start one (or set CIR_LLM_BASE_URL), e.g.:\n` +
+    `Cannot reach the model server at ${displayUrl(opts.baseUrl)}. Start one (or set CIR_LLM_BASE_URL), e.g.:\n` +
     `  vllm serve ${opts.model} --rope-scaling '{"rope_type":"yarn","factor":4.0,"original_max_position_embeddings":32768}'`
   );
 }
 
+/** What a server or library said, made safe to show: no URL credentials, header values or the
+ *  API key (a 400 body may echo the request headers), and short. */
+function said(err: unknown, opts: LlmOptions): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  const clean = scrubText(msg, [opts.apiKey]).replace(/\s+/g, ' ').trim();
+  return clean.length > 300 ? `${clean.slice(0, 300)}...` : clean;
+}
+
 function describe(err: unknown, opts: LlmOptions): LlmError {
   if (err instanceof LlmError) return err;
+  const at = displayUrl(opts.baseUrl);
   if (isRefused(err)) return new LlmError(serverHint(opts), true, { cause: err });
   if (err instanceof APIConnectionError) {
-    return new LlmError(`model server connection failed (${opts.baseUrl}): ${err.message}`, true, { cause: err });
+    return new LlmError(`model server connection failed (${at}): ${said(err, opts)}; check that it is running and CIR_LLM_BASE_URL`, true, { cause: err });
   }
   if (err instanceof APIError) {
     const status = err.status;
     const retryable = status === undefined || status === 408 || status === 409 || status === 429 || status >= 500;
     const what = status === undefined ? 'error in the stream' : `HTTP ${status}`;
-    const hint = status === 404 ? ` (is model '${opts.model}' served there? check CIR_LLM_MODEL)` : '';
-    return new LlmError(`model server ${what} at ${opts.baseUrl}: ${err.message}${hint}`, retryable, { cause: err });
+    const hint =
+      status === 404 ? ` (is model '${opts.model}' served there? check CIR_LLM_MODEL)` :
+      status === 401 || status === 403 ? ' (check CIR_LLM_API_KEY)' : '';
+    return new LlmError(`model server ${what} at ${at}: ${said(err, opts)}${hint}`, retryable, { cause: err });
   }
   // fetch/stream failures surface as TypeError ("terminated", "fetch failed") and friends.
-  const msg = err instanceof Error ? err.message : String(err);
-  return new LlmError(`model server stream failed (${opts.baseUrl}): ${msg}`, true, { cause: err });
+  return new LlmError(`model server stream failed (${at}): ${said(err, opts)}`, true, { cause: err });
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

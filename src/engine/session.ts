@@ -76,18 +76,19 @@ export async function runSession(deps: SessionDeps, input: ResearchInput, emitEv
   const ledger = new SourcesLedger();
   let step = 0;
   const tools: HostTools = {
-    async webSearch(query, numResults) {
+    async webSearch(query, numResults, stepSignal) {
       emit({ type: 'tool', step, name: 'web_search', arg: query });
       const n = Math.min(Math.max(Math.trunc(numResults) || 10, 1), 20);
-      const results = await deps.search.search(query, n, signal);
+      const results = await deps.search.search(query, n, stepSignal ? AbortSignal.any([signal, stepSignal]) : signal);
       for (const r of results) ledger.seen(r.url, r.title, r.preview);
       return deps.formatSearch(results, query);
     },
-    async webVisit(url) {
+    async webVisit(url, stepSignal) {
       emit({ type: 'tool', step, name: 'web_visit', arg: url });
       let page: VisitedPage;
       try {
-        page = await deps.visitor.visit(url, signal);
+        // The step's end (its timeout) stops the fetch and the parse job too, not just the session's.
+        page = await deps.visitor.visit(url, stepSignal ? AbortSignal.any([signal, stepSignal]) : signal);
       } catch (err) {
         // A failed visit is text the model reads (when the tools say how), never a read source.
         if (deps.formatVisitError && !signal.aborted) return deps.formatVisitError(url, err);

@@ -1,6 +1,7 @@
 // /healthz: is the bot able to answer right now? Model server up and serving the configured
 // model, sandbox pool ready, every started platform connected.
 import type { SandboxStatus } from '../sandbox/types.ts';
+import { displayUrl } from '../util/scrub.ts';
 
 export interface CheckResult {
   ok: boolean;
@@ -59,17 +60,7 @@ export function createHealthCheck(options: HealthOptions): HealthCheck {
   };
 }
 
-/** A URL fit for logs and health output: credentials in it (user:pass@) are dropped. */
-export function displayUrl(raw: string): string {
-  try {
-    const u = new URL(raw);
-    u.username = '';
-    u.password = '';
-    return u.toString().replace(/\/$/, '');
-  } catch {
-    return '(invalid URL)';
-  }
-}
+export { displayUrl };
 
 /** GET {base}/models must answer and list the configured model. */
 export async function checkModel(llm: HealthOptions['llm']): Promise<CheckResult> {

@@ -86,6 +86,8 @@ interface ActiveRun {
   runId: number;
   tools: HostTools;
   stopReason: 'timeout' | 'cancelled' | null;
+  /** Aborted when the block stops or ends: its tool calls (fetch, parse jobs) stop with it. */
+  step: AbortController;
   inFlight: number;
   calls: number;
   finish: (o: BlockOutcome) => void;
@@ -175,6 +177,7 @@ export class Interpreter {
         const run = this.active;
         if (!run || run.runId !== runId || run.stopReason) return;
         run.stopReason = reason;
+        run.step.abort();
         this.send({ t: 'interrupt', runId });
         graceTimer = setTimeout(() => {
           this.logger.warn({ pid: this.pid, reason }, 'sandbox block did not stop when interrupted; killing its process');
@@ -188,9 +191,11 @@ export class Interpreter {
         runId,
         tools: opts.tools,
         stopReason: null,
+        step: new AbortController(),
         inFlight: 0,
         calls: 0,
         finish: (o) => {
+          this.active?.step.abort();
           clearTimeout(deadline);
           clearTimeout(graceTimer);
           opts.signal?.removeEventListener('abort', onAbort);
@@ -281,7 +286,7 @@ export class Interpreter {
     run.inFlight++;
     let reply: HostToChild;
     try {
-      const value = kind === 'search' ? await run.tools.webSearch(a, b) : await run.tools.webVisit(a);
+      const value = kind === 'search' ? await run.tools.webSearch(a, b, run.step.signal) : await run.tools.webVisit(a, run.step.signal);
       reply = { t: 'reply', id, ok: true, value: String(value) };
     } catch (e) {
       reply = { t: 'reply', id, ok: false, value: e instanceof Error ? e.message : String(e) };

@@ -4,8 +4,9 @@
 /** Host functions the sandboxed Python can call synchronously. Each returns the text Python sees;
  *  a thrown Error becomes a Python exception carrying the error's message. */
 export interface HostTools {
-  webSearch(query: string, numResults: number): Promise<string>;
-  webVisit(url: string): Promise<string>;
+  /** `signal` aborts when the block stops (its timeout, a cancel) or ends. */
+  webSearch(query: string, numResults: number, signal?: AbortSignal): Promise<string>;
+  webVisit(url: string, signal?: AbortSignal): Promise<string>;
 }
 
 export interface RunOptions {

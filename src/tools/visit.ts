@@ -1,9 +1,7 @@
 // web_visit: guarded fetch -> decode -> readable text (HTML), plain text, or PDF text; with a small
 // per-visitor LRU cache so one session visiting a URL twice pays once.
-import { extractReadable } from './extract/index.ts';
-import { pdfToText } from './pdf.ts';
-import { decodeBody } from './fetch/decode.ts';
-import { type Fetched, HttpFetcher, parseHttpUrl } from './fetch/http.ts';
+import { HttpFetcher, parseHttpUrl } from './fetch/http.ts';
+import { createParsePool, type ParsePool } from './parse-pool/index.ts';
 import { ToolError, type VisitedPage } from './types.ts';
 
 export interface WebVisitor {
@@ -25,6 +23,10 @@ export interface WebVisitorOptions {
   cacheSize?: number;
   cacheTtlMs?: number;
   userAgent?: string;
+  /** Where pages are parsed (default: a pool of its own, closed with the visitor). */
+  parsePool?: ParsePool;
+  /** Deadline of one parse job in the default pool. */
+  parseTimeoutMs?: number;
 }
 
 export function createWebVisitor(options: WebVisitorOptions = {}): WebVisitor {
@@ -39,15 +41,13 @@ export function createWebVisitor(options: WebVisitorOptions = {}): WebVisitor {
   const cacheSize = options.cacheSize ?? 32;
   const ttl = options.cacheTtlMs ?? 10 * 60 * 1000;
   const cache = new Map<string, { at: number; page: Promise<VisitedPage> }>();
+  const pool = options.parsePool ?? createParsePool({ timeoutMs: options.parseTimeoutMs });
 
   async function load(url: string, signal?: AbortSignal): Promise<VisitedPage> {
     const fetched = await fetcher.fetch(url, signal);
-    try {
-      return await toPage(url, fetched, options.maxPdfPages ?? 100);
-    } catch (err) {
-      if (err instanceof ToolError) throw err;
-      throw new ToolError('extract', 'the page was fetched but its content could not be read');
-    }
+    if (fetched.kind === 'pdf' && fetched.truncated)
+      throw new ToolError('too_large', `the PDF is larger than ${Math.round(fetched.bytes.length / 1024 / 1024)} MB`);
+    return pool.read(url, fetched, { maxPdfPages: options.maxPdfPages ?? 100 }, signal);
   }
 
   return {
@@ -73,45 +73,11 @@ export function createWebVisitor(options: WebVisitorOptions = {}): WebVisitor {
       while (cache.size > cacheSize) cache.delete(cache.keys().next().value as string);
       return page;
     },
-    close: () => fetcher.close(),
+    async close() {
+      await fetcher.close();
+      if (!options.parsePool) await pool.close();
+    },
   };
-}
-
-async function toPage(url: string, f: Fetched, maxPdfPages: number): Promise<VisitedPage> {
-  const base = { url, finalUrl: f.finalUrl, contentType: f.contentType };
-  const note = f.truncated ? `\n\n[page truncated after ${Math.round(f.bytes.length / 1024)} KB]` : '';
-  if (f.kind === 'pdf') {
-    if (f.truncated) throw new ToolError('too_large', `the PDF is larger than ${Math.round(f.bytes.length / 1024 / 1024)} MB`);
-    const pdf = await pdfToText(f.bytes, maxPdfPages);
-    const text = normalisePlain(pdf.text);
-    const more = pdf.read < pdf.pages ? `\n\n[first ${pdf.read} of ${pdf.pages} pages]` : '';
-    return { ...base, title: pdf.title || fileName(f.finalUrl), text: (text || '(the PDF has no extractable text)') + more };
-  }
-  const body = decodeBody(f.bytes, f.contentType);
-  if (f.kind === 'text' && !(/xml/i.test(f.contentType) && /<html[\s>]/i.test(body.slice(0, 2048)))) {
-    return { ...base, title: fileName(f.finalUrl), text: normalisePlain(body) + note };
-  }
-  const { title, text } = extractReadable(body, f.finalUrl);
-  return { ...base, title, text: (text || '(the page has no readable text)') + note };
-}
-
-function normalisePlain(s: string): string {
-  return s
-    .replace(/\r\n?/g, '\n')
-    .replace(/[ \t\u00a0]+/g, ' ')
-    .replace(/ *\n */g, '\n')
-    .replace(/\n{3,}/g, '\n\n')
-    .trim();
-}
-
-function fileName(url: string): string {
-  try {
-    const u = new URL(url);
-    const last = decodeURIComponent(u.pathname.split('/').filter(Boolean).pop() ?? '');
-    return last || u.hostname;
-  } catch {
-    return url;
-  }
 }
 
 /** What web_visit hands the model for a page: title, where it landed, then the text. */

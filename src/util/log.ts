@@ -1,6 +1,7 @@
 // Structured logs (pino). Secrets are redacted by key (top level and one level down) and, for the
 // configured secret values, wherever they appear in a line.
 import pino, { type Logger } from 'pino';
+import { scrubText } from './scrub.ts';
 
 export type { Logger };
 
@@ -16,8 +17,11 @@ const REDACT = [...SECRET_KEYS, ...SECRET_KEYS.map((k) => `*.${k}`)];
  */
 export function createLogger(level: string = 'info', destination: number = 2, secrets: readonly string[] = []): Logger {
   const scrub = scrubber(secrets);
+  // URL credentials (user:pass@ in a configured base URL), bearer tokens and credential header
+  // values (a server's error body echoing the request) go from every line, known secrets or not.
+  const streamWrite = (line: string): string => scrubText(scrub ? scrub(line) : line);
   return pino(
-    { level, redact: { paths: REDACT, censor: '[redacted]' }, ...(scrub ? { hooks: { streamWrite: scrub } } : {}) },
+    { level, redact: { paths: REDACT, censor: '[redacted]' }, hooks: { streamWrite } },
     pino.destination(destination),
   );
 }

@@ -2,6 +2,7 @@
 // class/id hints, takes the best subtree plus related siblings, cleans it, renders it as text.
 // Runs directly on the htmlparser2 tree (a few linear passes) for speed.
 import { parseDocument } from 'htmlparser2';
+import { DEFAULT_HTML_CAPS, type HtmlCaps, withinCaps, tokenText } from './caps.ts';
 import { cleanContent } from './clean.ts';
 import { flatText } from './flat.ts';
 import {
@@ -343,7 +344,9 @@ function attempt(html: string, flags: Flags): Readable & { length: number } {
 }
 
 /** Title and readable plain text of an HTML page. `baseUrl` is accepted for future link handling. */
-export function extractReadable(html: string, _baseUrl?: string): Readable {
+export function extractReadable(html: string, _baseUrl?: string, caps: HtmlCaps = DEFAULT_HTML_CAPS): Readable {
+  // Too deep or too big for a tree in reasonable time (see caps.ts): read it linearly.
+  if (!withinCaps(html, caps)) return tokenText(html);
   try {
     return extractScored(html);
   } catch (err) {

@@ -4,6 +4,7 @@
 import { Readable, pipeline } from 'node:stream';
 import zlib from 'node:zlib';
 import { Agent } from 'undici';
+import { scrubText } from '../../util/scrub.ts';
 import { ToolError } from '../types.ts';
 import { guardedConnector } from './guard.ts';
 
@@ -30,6 +31,8 @@ export interface Fetched {
 const UA =
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+/** zlib.constants.ZSTD_d_windowLogMax (Node >= 22.15). */
+const ZSTD_D_WINDOW_LOG_MAX = (zlib.constants as Record<string, number>).ZSTD_d_windowLogMax ?? 100;
 const hasZstd = typeof (zlib as { createZstdDecompress?: unknown }).createZstdDecompress === 'function';
 
 export class HttpFetcher {
@@ -185,7 +188,12 @@ function decompress(body: Readable, encoding: string | undefined): Readable {
   if (enc === 'gzip' || enc === 'x-gzip') z = zlib.createGunzip();
   else if (enc === 'deflate') z = zlib.createInflate();
   else if (enc === 'br') z = zlib.createBrotliDecompress();
-  else if (enc === 'zstd' && hasZstd) z = (zlib as unknown as { createZstdDecompress(): zlib.Gunzip }).createZstdDecompress();
+  // RFC 9659 §3: zstd content coding uses windows of at most 8 MB and decoders may refuse larger
+  // ones. Without the cap a frame may demand a 128 MB window (the library default limit) per visit.
+  else if (enc === 'zstd' && hasZstd)
+    z = (zlib as unknown as { createZstdDecompress(o: object): zlib.Gunzip }).createZstdDecompress({
+      params: { [ZSTD_D_WINDOW_LOG_MAX]: 23 },
+    });
   else if (enc === '' || enc === 'identity') return body;
   else throw new ToolError('encoding', `unsupported content encoding ${enc}`);
   return pipeline(body, z as zlib.Gunzip, () => {}) as unknown as Readable;
@@ -252,8 +260,12 @@ function toToolError(err: unknown): ToolError {
     case 'ERR_PADDING_1':
       return new ToolError('encoding', 'the page was not validly compressed');
   }
-  if (/certificate|TLS|SSL/i.test(e?.message ?? '')) return new ToolError('tls', `TLS error: ${e?.message}`);
-  return new ToolError('network', `network error: ${(e?.message ?? String(err)).slice(0, 200)}`);
+  if (/^ZSTD_error_/.test(e?.code ?? '') || /^ERR_BROTLI_/.test(e?.code ?? ''))
+    return new ToolError('encoding', 'the page was not validly compressed (or needs more memory to decompress than allowed)');
+  // Library messages go to the model and the thread: scrubbed (a proxy URL or header can be in them).
+  const said = scrubText(e?.message ?? String(err)).slice(0, 200);
+  if (/certificate|TLS|SSL/i.test(said)) return new ToolError('tls', `TLS error: ${said}`);
+  return new ToolError('network', `network error: ${said}`);
 }
 
 const STATUS_TEXT: Record<number, string> = {

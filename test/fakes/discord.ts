@@ -142,7 +142,8 @@ export class FakeDiscord extends EventEmitter {
 
   constructor(o: { token?: string; heartbeatIntervalMs?: number } = {}) {
     super();
-    this.token = o.token ?? 'fake-bot-token';
+    // Shaped like a real bot token (base64 user id . timestamp . HMAC): config validation checks the shape.
+    this.token = o.token ?? `${Buffer.from('100000000000000001').toString('base64url')}.FakeTk.fake-bot-token-signature-0`;
     this.heartbeatIntervalMs = o.heartbeatIntervalMs ?? 41250;
     this.applicationId = P.FIXTURE_IDS.botId;
     this.botUser = { ...P.userObject(this.applicationId, 'cir-bot', true), discriminator: '6184' };

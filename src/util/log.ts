@@ -1,6 +1,8 @@
-// Structured logs (pino). Secrets are redacted by key (top level and one level down) and, for the
+// Structured logs (pino): JSON lines, or readable ones when written to a terminal. Secrets are redacted by key (top level and one level down) and, for the
 // configured secret values, wherever they appear in a line.
-import pino, { type Logger } from 'pino';
+import { isatty } from 'node:tty';
+import pino, { type DestinationStream, type Logger } from 'pino';
+import pretty from 'pino-pretty';
 
 export type { Logger };
 
@@ -18,8 +20,14 @@ export function createLogger(level: string = 'info', destination: number = 2, se
   const scrub = scrubber(secrets);
   return pino(
     { level, redact: { paths: REDACT, censor: '[redacted]' }, ...(scrub ? { hooks: { streamWrite: scrub } } : {}) },
-    pino.destination(destination),
+    output(destination),
   );
+}
+
+/** JSON lines for machines (files, pipes, log collectors); readable lines on a terminal. */
+function output(fd: number): DestinationStream {
+  if (!isatty(fd)) return pino.destination(fd);
+  return pretty({ destination: fd, sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' });
 }
 
 /** Replaces each secret (as written raw or inside a JSON string) with [redacted]. Values too short

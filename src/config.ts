@@ -5,7 +5,6 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
-const num = (def: number) => z.coerce.number().default(def);
 const bool = (def: boolean) =>
   z
     .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
@@ -21,8 +20,37 @@ const list = (def: string) =>
         .map((s) => s.trim())
         .filter(Boolean),
     );
-const url = (def?: string) => (def === undefined ? z.url().optional() : z.url().default(def));
+/** An address with one of `schemes` (a missing scheme, e.g. `localhost:8000`, would parse as one). */
+const urlOf = (schemes: string[]) =>
+  z.string().refine(
+    (v) => {
+      try {
+        return schemes.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL starting with ${schemes.map((x) => `${x}//`).join(' or ')}` },
+  );
+const HTTP = ['http:', 'https:'];
+const url = (def?: string) => (def === undefined ? urlOf(HTTP).optional() : urlOf(HTTP).default(def));
 const secret = () => z.string().min(1).optional();
+/** A token whose prefix says which kind it is; the wrong kind is the commonest mix-up. */
+const prefixed = (prefix: string, what: string) =>
+  z.string().startsWith(prefix, { message: `must be the ${what} (it starts with ${prefix})` }).optional();
+/** A Discord bot token: three dot-separated base64url parts, the first the bot's user id in base64. */
+const discordToken = () =>
+  z
+    .string()
+    .superRefine((v, ctx) => {
+      if (!/^[\w-]+\.[\w-]+\.[\w-]+$/.test(v))
+        ctx.addIssue({ code: 'custom', message: 'must be the bot token from the Developer Portal (Bot -> Reset Token): three parts separated by dots, without a "Bot " prefix' });
+      else if (!/^\d{1,20}$/.test(Buffer.from(v.split('.')[0], 'base64url').toString('utf8')))
+        ctx.addIssue({ code: 'custom', message: "must be the bot token: its first part should be the bot's user id in base64 (is this the client secret or the public key?)" });
+    })
+    .optional();
+/** 1–65535; 0 asks the system for any free port (tests). */
+const port = (def: number) => z.coerce.number().int().min(0).max(65535, { message: 'must be a port number from 1 to 65535' }).default(def);
 
 /** Environment variable -> schema. Names are the contract with scripts and operators. */
 const schema = z.object({
@@ -30,8 +58,8 @@ const schema = z.object({
   CIR_LLM_BASE_URL: url('http://127.0.0.1:8000/v1'),
   CIR_LLM_MODEL: z.string().min(1).default('Intelligent-Internet/II-Search-CIR-4B'),
   CIR_LLM_API_KEY: z.string().default('EMPTY'),
-  CIR_LLM_TEMPERATURE: num(0.6),
-  CIR_LLM_TOP_P: num(0.95),
+  CIR_LLM_TEMPERATURE: z.coerce.number().min(0, { message: 'must be 0 or more (0.6 is what the model card recommends)' }).default(0.6),
+  CIR_LLM_TOP_P: z.coerce.number().gt(0, { message: 'must be more than 0 and at most 1' }).max(1, { message: 'must be more than 0 and at most 1' }).default(0.95),
   CIR_LLM_TOP_K: z.coerce.number().int().min(-1).default(-1),
   CIR_LLM_MAX_TOKENS: int(16384, 1),
   CIR_LLM_CONTEXT_TOKENS: int(131072, 1024),
@@ -77,13 +105,13 @@ const schema = z.object({
   CIR_TRACE_RETENTION_DAYS: int(30, 0),
 
   // platforms
-  CIR_HTTP_PORT: int(3000, 0),
+  CIR_HTTP_PORT: port(3000),
   CIR_HTTP_HOST: z.string().min(1).default('0.0.0.0'),
-  SLACK_BOT_TOKEN: secret(),
+  SLACK_BOT_TOKEN: prefixed('xoxb-', 'bot token (OAuth & Permissions -> Bot User OAuth Token)'),
   SLACK_SIGNING_SECRET: secret(),
-  SLACK_APP_TOKEN: secret(),
+  SLACK_APP_TOKEN: prefixed('xapp-', 'app-level token for Socket Mode (Basic Information -> App-Level Tokens)'),
   SLACK_API_URL: url('https://slack.com/api/'),
-  DISCORD_TOKEN: secret(),
+  DISCORD_TOKEN: discordToken(),
   DISCORD_APPLICATION_ID: z.string().regex(/^\d+$/, 'must be a numeric snowflake').optional(),
   DISCORD_API_URL: url('https://discord.com/api'),
   DISCORD_GUILD_ID: z.string().regex(/^\d+$/, 'must be a numeric snowflake').optional(),
@@ -93,7 +121,7 @@ const schema = z.object({
   // operations
   CIR_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   CIR_SHUTDOWN_GRACE_MS: int(60000, 0),
-  REDIS_URL: url(),
+  REDIS_URL: urlOf(['redis:', 'rediss:']).optional(),
 
   // evaluation judge (separate from the research model)
   CIR_JUDGE_BASE_URL: url(),
@@ -121,7 +149,7 @@ export function parseConfig(env: Record<string, string | undefined>): Env {
   throw new ConfigError(
     result.error.issues.map((i) => {
       const name = String(i.path[0] ?? '?');
-      return `${name}=${JSON.stringify(cleaned[name] ?? '')}: ${i.message}`;
+      return `${name}=${shown(name, cleaned[name] ?? '')}: ${i.message}`;
     }),
   );
 }
@@ -136,6 +164,12 @@ function checkCombinations(c: Env): Env {
     problems.push('SLACK_SIGNING_SECRET: required for HTTP events when SLACK_APP_TOKEN (Socket Mode) is not set');
   if (problems.length) throw new ConfigError(problems);
   return c;
+}
+
+/** A bad value as it may be printed: secrets never, URLs without their credentials. */
+function shown(name: string, value: string): string {
+  if ((SECRET_VARS as readonly string[]).includes(name)) return `(${value.length} characters, hidden)`;
+  return JSON.stringify(value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, '$1***@'));
 }
 
 /** Reads ./.env (if present, without overriding real environment variables) and validates. */

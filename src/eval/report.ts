@@ -23,12 +23,12 @@ export interface EvalReport {
   notAttempted: number;
   /** Questions without a grade (research or judge failed); rerun with --resume to retry them. */
   errors: number;
-  /** correct / graded, with a 95 % Wilson interval. */
-  accuracy: number;
-  ci95: Interval;
-  notAttemptedRate: number;
-  /** correct / (correct + incorrect). */
-  accuracyGivenAttempted: number;
+  /** correct / graded, with a 95 % Wilson interval; null when nothing was graded (not 0: unknown). */
+  accuracy: number | null;
+  ci95: Interval | null;
+  notAttemptedRate: number | null;
+  /** correct / (correct + incorrect); null when nothing was attempted. */
+  accuracyGivenAttempted: number | null;
   modelCard: number | null;
   mean: { steps: number; promptTokens: number; completionTokens: number; seconds: number };
   generatedAt: string;
@@ -51,10 +51,10 @@ export function summarize(
     incorrect,
     notAttempted,
     errors: meta.questions - n,
-    accuracy: n ? correct / n : 0,
-    ci95: wilson(correct, n),
-    notAttemptedRate: n ? notAttempted / n : 0,
-    accuracyGivenAttempted: correct + incorrect ? correct / (correct + incorrect) : 0,
+    accuracy: n ? correct / n : null,
+    ci95: n ? wilson(correct, n) : null,
+    notAttemptedRate: n ? notAttempted / n : null,
+    accuracyGivenAttempted: correct + incorrect ? correct / (correct + incorrect) : null,
     modelCard: meta.benchmark === 'other' ? null : MODEL_CARD[meta.benchmark],
     mean: {
       steps: mean(graded.map((r) => r.steps)),
@@ -66,7 +66,8 @@ export function summarize(
   };
 }
 
-const pct = (x: number) => `${(100 * x).toFixed(1)}`;
+const pct = (x: number | null) => (x === null ? 'n/a' : `${(100 * x).toFixed(1)}`);
+const fixed = (x: number, graded: number) => (graded > 0 && Number.isFinite(x) ? x.toFixed(1) : 'n/a');
 
 export function markdown(r: EvalReport): string {
   const card = r.modelCard === null ? 'n/a' : r.modelCard.toFixed(1);
@@ -77,13 +78,13 @@ export function markdown(r: EvalReport): string {
     '',
     '| metric | this run | model card |',
     '|---|---:|---:|',
-    `| accuracy (%) | **${pct(r.accuracy)}** (95% CI ${pct(r.ci95.low)}–${pct(r.ci95.high)}) | ${card} |`,
+    `| accuracy (%) | ${r.ci95 ? `**${pct(r.accuracy)}** (95% CI ${pct(r.ci95.low)}–${pct(r.ci95.high)})` : 'n/a (nothing graded)'} | ${card} |`,
     `| correct / incorrect / not attempted | ${r.correct} / ${r.incorrect} / ${r.notAttempted} | |`,
     `| not attempted (%) | ${pct(r.notAttemptedRate)} | |`,
     `| accuracy when attempted (%) | ${pct(r.accuracyGivenAttempted)} | |`,
-    `| steps per question | ${r.mean.steps.toFixed(1)} | |`,
-    `| prompt / completion tokens per question | ${Math.round(r.mean.promptTokens)} / ${Math.round(r.mean.completionTokens)} | |`,
-    `| seconds per question | ${r.mean.seconds.toFixed(1)} | |`,
+    `| steps per question | ${fixed(r.mean.steps, r.graded)} | |`,
+    `| prompt / completion tokens per question | ${r.graded ? `${Math.round(r.mean.promptTokens)} / ${Math.round(r.mean.completionTokens)}` : 'n/a'} | |`,
+    `| seconds per question | ${fixed(r.mean.seconds, r.graded)} | |`,
   ];
   if (r.errors > 0)
     lines.push('', `${r.errors} question(s) have no grade (research or judge failed): run again with \`--resume\` to retry them.`);

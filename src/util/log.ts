@@ -1,6 +1,8 @@
-// Structured logs (pino). Secrets are redacted by key (top level and one level down) and, for the
-// configured secret values, wherever they appear in a line.
-import pino, { type Logger } from 'pino';
+// Structured logs (pino): JSON lines, or readable ones on a terminal. Secrets are redacted by key
+// (top level and one level down) and, for the configured secret values, wherever they appear.
+import { isatty } from 'node:tty';
+import pino, { type DestinationStream, type Logger } from 'pino';
+import pretty from 'pino-pretty';
 import { scrubText } from './scrub.ts';
 
 export type { Logger };
@@ -22,8 +24,14 @@ export function createLogger(level: string = 'info', destination: number = 2, se
   const streamWrite = (line: string): string => scrubText(scrub ? scrub(line) : line);
   return pino(
     { level, redact: { paths: REDACT, censor: '[redacted]' }, hooks: { streamWrite } },
-    pino.destination(destination),
+    output(destination),
   );
+}
+
+/** JSON lines for machines (files, pipes, log collectors); readable lines on a terminal. */
+function output(fd: number): DestinationStream {
+  if (!isatty(fd)) return pino.destination(fd);
+  return pretty({ destination: fd, sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' });
 }
 
 /** Replaces each secret (as written raw or inside a JSON string) with [redacted]. Values too short

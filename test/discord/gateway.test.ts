@@ -36,7 +36,7 @@ test('a wrong token fails start() with a message naming DISCORD_TOKEN', async ()
   const store = openSessionStore(':memory:');
   const chat = createChatService({ engine: new ScriptedEngine({ steps, answer: 'x' }), store, limits: DEFAULT_CHAT_LIMITS });
   try {
-    const env = parseConfig({ DISCORD_TOKEN: 'wrong', DISCORD_API_URL: fake.apiUrl });
+    const env = parseConfig({ DISCORD_TOKEN: 'OTk5.WRONG.not-the-real-token-at-all', DISCORD_API_URL: fake.apiUrl });
     const adapter = createDiscordAdapter({ env, chat, logger: silentLogger });
     await assert.rejects(adapter.start(), /Discord login failed \(check DISCORD_TOKEN\)/);
     assert.equal(adapter.status().connected, false);

@@ -48,7 +48,7 @@ test('discord register: guild and global registration, clear errors for a bad to
     assert.match(global.out, /globally/);
     assert.equal(fake.commands.get('global')?.[0].name, 'research');
 
-    const bad = await run({ ...base, DISCORD_TOKEN: 'not-the-token' }, ['register']);
+    const bad = await run({ ...base, DISCORD_TOKEN: 'OTk5.WRONG.not-the-real-token-at-all' }, ['register']);
     assert.equal(bad.code, 1);
     assert.match(bad.err, /401/);
     assert.match(bad.err, /DISCORD_TOKEN/);

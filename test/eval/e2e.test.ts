@@ -102,7 +102,9 @@ test('eval runs the SimpleQA sample through the engine, grades it, writes report
     assert.ok(report.mean.promptTokens > 0, 'token usage recorded');
     assert.match(first.stdout, /\| accuracy \(%\) \| \*\*33\.3\*\*/);
     assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /91\.8/);
-    assert.equal(judge.prompts.length, 3);
+    // The pre-flight's one test question, then one grading per question.
+    assert.equal(judge.prompts.length, 4);
+    assert.match(judge.prompts[0], /Reply with the single word: ready/);
     assert.ok(judge.prompts.some((p) => p.includes('Michio Sugeno')));
     assert.ok(search.requests.length >= 3, 'the sandboxed code searched');
 
@@ -160,6 +162,24 @@ test('eval refuses to start, saying which, when the model server or the judge ca
     assert.match(r.stderr, /judge: http:\/\/127\.0\.0\.1:\d+\/judge\/v1 unreachable .*CIR_JUDGE_BASE_URL/);
     assert.ok(!existsSync(join(out, 'results.jsonl')), 'no question was run');
   } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('eval refuses to start when the judge lists nothing wrong but answers a grading request with 400', async () => {
+  const llm = await startFakeLlm(researcher([]));
+  const search = await startFakeSearch();
+  const judge = await startFakeJudge();
+  judge.failNext(100);
+  const out = mkdtempSync(join(tmpdir(), 'cir-eval-judge400-'));
+  try {
+    const r = await run(['--dataset', 'eval/sample/simpleqa.csv', '--limit', '2', '--out', out], evalEnv(llm.baseUrl, search.searxngUrl, judge.url, out));
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /judge: http:\/\/127\.0\.0\.1:\d+\/v1 answered a test question with HTTP 400: .*judge overloaded.*CIR_JUDGE_MODEL/);
+    assert.equal(llm.prompts().length, 0, 'no research was started');
+    assert.ok(!existsSync(join(out, 'results.jsonl')));
+  } finally {
+    await Promise.all([llm.close(), search.close(), judge.close()]);
     rmSync(out, { recursive: true, force: true });
   }
 });

@@ -80,7 +80,7 @@ test('runs, grades over HTTP, appends JSONL, and resumes only what is missing', 
     assert.equal(report.accuracy, 0.5);
     assert.equal(report.notAttemptedRate, 0.25);
     assert.equal(report.modelCard, 91.8);
-    assert.ok(report.ci95.low < 0.5 && report.ci95.high > 0.5);
+    assert.ok(report.ci95 && report.ci95.low < 0.5 && report.ci95.high > 0.5);
     const md = markdown(report);
     assert.match(md, /\| accuracy \(%\) \| \*\*50\.0\*\* \(95% CI 15\.0–85\.0\) \| 91\.8 \|/);
   } finally {
@@ -138,4 +138,17 @@ test('an aborted run records nothing for the question it was in', async () => {
     await judgeServer.close();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a report with nothing graded says n/a, not 0.0', () => {
+  const report = summarize([], { dataset: 'x.csv', benchmark: 'simpleqa', model: 'm', judgeModel: 'j', questions: 3 });
+  assert.equal(report.accuracy, null);
+  assert.equal(report.ci95, null);
+  assert.equal(report.accuracyGivenAttempted, null);
+  const md = markdown(report);
+  assert.match(md, /\| accuracy \(%\) \| n\/a \(nothing graded\) \| 91\.8 \|/);
+  assert.match(md, /\| not attempted \(%\) \| n\/a \|/);
+  assert.match(md, /\| accuracy when attempted \(%\) \| n\/a \|/);
+  assert.ok(!/0\.0/.test(md), md);
+  assert.match(md, /3 question\(s\) have no grade/);
 });

@@ -143,7 +143,8 @@ export class FakeDiscord extends EventEmitter {
   constructor(o: FakeDiscordOptions = {}) {
     super();
     const ids = { ...P.FIXTURE_IDS, ...o.ids };
-    this.token = o.token ?? 'fake-bot-token';
+    // Shaped like a real bot token (base64 user id . timestamp . HMAC): config validation checks the shape.
+    this.token = o.token ?? `${Buffer.from('100000000000000001').toString('base64url')}.FakeTk.fake-bot-token-signature-0`;
     this.heartbeatIntervalMs = o.heartbeatIntervalMs ?? 41250;
     this.applicationId = ids.botId;
     this.guildId = ids.guildId;

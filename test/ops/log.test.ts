@@ -50,3 +50,22 @@ test('configured secret values are cut out of every log line, however deep, and 
   assert.match(lines[2], /"note":"\[redacted\]"/);
   assert.match(lines[3], /"placeholder":"EMPTY","token":"\[redacted\]".*EMPTY stays readable/);
 });
+
+test('logs are JSON lines into a pipe and readable lines on a terminal, secrets cut in both', async () => {
+  const body = "logger.info({ user: 'U1' }, 'hello from the bot with xoxb-1111-DEEPSECRET-aa')";
+  const piped = await logged(['xoxb-1111-DEEPSECRET-aa'], body);
+  assert.match(piped, /^\{"level":30,.*"msg":"hello from the bot with \[redacted\]"\}\n$/);
+  // A real pseudo-terminal (util-linux `script`), so isatty() is true in the child as for a person.
+  const script = `import { createLogger } from './src/util/log.ts'; const logger = createLogger('info', 1, ['xoxb-1111-DEEPSECRET-aa']); ${body};`;
+  const cmd = `${JSON.stringify(process.execPath)} --input-type=module -e ${JSON.stringify(script)}`;
+  const tty = await new Promise<string>((resolve, reject) =>
+    execFile('script', ['-qec', cmd, '/dev/null'], { cwd: root, timeout: 30_000 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
+    ),
+  );
+  // eslint-disable-next-line no-control-regex
+  const plain = tty.replace(/\x1b\[[0-9;]*m/g, '');
+  assert.match(plain, /^\[\d\d:\d\d:\d\d\] INFO: hello from the bot with \[redacted\]\r?\n\s+user: "U1"/, JSON.stringify(plain));
+  assert.ok(!plain.includes('{"level"'), plain);
+  assert.ok(!plain.includes('DEEPSECRET'));
+});

@@ -3,7 +3,7 @@
 // side is the thread view the platforms render.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, openSync, readFileSync, closeSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,8 +39,8 @@ async function research(vars: Record<string, string>): Promise<{ events: Researc
   } finally {
     await built.close();
   }
+  // The fd stays open: a late line (a background probe finishing) must not hit a closed descriptor.
   logger.flush();
-  closeSync(fd);
   const req = { platform: 'slack' as const, workspaceId: 'T1', channelId: 'C1', threadId: '1.1', userId: 'U1', question: 'What is new?' };
   let view = initialThreadView('s1', req, 8, 0);
   for (const ev of events) view = reduceThreadView(view, ev as never, 1);

@@ -33,7 +33,8 @@ const urlOf = (schemes: string[]) =>
     { message: `must be a URL starting with ${schemes.map((x) => `${x}//`).join(' or ')}` },
   );
 const HTTP = ['http:', 'https:'];
-const url = (def?: string) => (def === undefined ? urlOf(HTTP).optional() : urlOf(HTTP).default(def));
+const url = (def: string) => urlOf(HTTP).default(def);
+const optionalUrl = () => urlOf(HTTP).optional();
 const secret = () => z.string().min(1).optional();
 /** A token whose prefix says which kind it is; the wrong kind is the commonest mix-up. */
 const prefixed = (prefix: string, what: string) =>
@@ -124,7 +125,7 @@ const schema = z.object({
   REDIS_URL: urlOf(['redis:', 'rediss:']).optional(),
 
   // evaluation judge (separate from the research model)
-  CIR_JUDGE_BASE_URL: url(),
+  CIR_JUDGE_BASE_URL: optionalUrl(),
   CIR_JUDGE_MODEL: z.string().optional(),
   CIR_JUDGE_API_KEY: z.string().default('EMPTY'),
 });

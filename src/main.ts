@@ -6,6 +6,7 @@ const COMMANDS: Record<string, string> = {
   visit: 'print what web_visit returns for each URL (--json)',
   serve: 'run the bot on every platform whose credentials are configured',
   discord: 'discord register [--guild ID]: register the /research command',
+  doctor: 'check every configured part and say what to fix (--json)',
 };
 
 function usage(): string {

@@ -6,6 +6,7 @@ import { secretValues } from '../config.ts';
 import type { ResearchEvent } from '../engine/events.ts';
 import { createLogger } from '../util/log.ts';
 import { humanRenderer, jsonRenderer } from '../platforms/terminal/render.ts';
+import { preflight } from '../doctor/checks.ts';
 import { buildEngine } from '../wiring/engine.ts';
 import { commandLine, configOrReport, EXIT_USAGE } from './common.ts';
 
@@ -38,6 +39,15 @@ export default async function ask(argv: string[]): Promise<number> {
     if (!outputGone) show(e);
   };
 
+  // The cheap checks of `doctor` first: a missing model server or search backend is said once,
+  // with the variable to set, instead of surfacing as a tool error inside step 1.
+  const problems = await preflight(env, logger);
+  if (problems.length) {
+    const message = problems.map((p) => `${p.check}: ${p.detail}${p.fix ? `. Fix: ${p.fix}` : ''}`).join('\n');
+    render({ type: 'error', message: `${message}\n(npm run -s cir-bot -- doctor checks everything)`, retryable: false });
+    process.stdout.off('error', onStdoutError);
+    return 1;
+  }
   let built;
   try {
     built = await buildEngine(env, logger);

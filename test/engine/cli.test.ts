@@ -122,7 +122,9 @@ test('ask: empty question exits 2; unreachable model server exits 1 with a JSON 
   assert.equal(down.code, 1);
   const last = JSON.parse(down.stdout.trim().split('\n').at(-1)!) as { type: string; message: string };
   assert.equal(last.type, 'error');
-  assert.match(last.message, new RegExp(`Cannot reach the model server at http://127\\.0\\.0\\.1:${port}/v1[\\s\\S]*vllm serve`));
+  // Said before any research, by the same check `doctor` runs, with the command to start one.
+  assert.match(last.message, new RegExp(`^model server: model server at http://127\\.0\\.0\\.1:${port}/v1 unreachable[\\s\\S]*Fix: start the model server \\(e\\.g\\. .vllm serve`));
+  assert.ok(!down.stdout.includes('"type":"started"'), 'no research started');
 });
 
 test('ask --json: Ctrl-C cancels the research, prints a `cancelled` event and exits 130', async () => {

@@ -2,6 +2,7 @@
 // of one global limiter. Local: in this process. Redis: bottleneck's own clustering, so every
 // process that shares the Redis and the id prefix shares the same slots (exact across processes).
 import Bottleneck from 'bottleneck';
+import { Redis, type RedisOptions } from 'ioredis';
 import type { ChatLimits } from './limits.ts';
 
 export interface SessionLimiters {
@@ -49,6 +50,10 @@ export interface RedisLimiterOptions {
    * `clientTimeout` store option, default 10 s; heartbeats go out every fifth of it).
    */
   clientTimeoutMs?: number;
+  /** Longest wait for Redis at start before giving up (a missing Redis must not hang startup). Default 10 s. */
+  connectTimeoutMs?: number;
+  /** Redis errors after start (bottleneck reconnects by itself through ioredis). */
+  onError?: (err: unknown) => void;
 }
 
 /**
@@ -57,8 +62,22 @@ export interface RedisLimiterOptions {
  * does not hold its slots forever.
  */
 export async function redisLimiters(limits: Limits, opts: RedisLimiterOptions): Promise<SessionLimiters> {
-  // One connection (a command client and a subscriber) for the group and the global limiter.
-  const connection = new Bottleneck.IORedisConnection({ clientOptions: redisClientOptions(opts.url) });
+  const waitMs = opts.connectTimeoutMs ?? 10_000;
+  const onError = opts.onError ?? (() => {});
+  // A first connection of our own, so a refused or silent Redis fails the start at once
+  // (bottleneck's would retry forever). Then bottleneck opens its pair (commands, subscriber),
+  // shared by the group and the global limiter; ioredis reconnects those by itself.
+  const clientOptions = redisClientOptions(opts.url);
+  const probe = new Redis({ ...clientOptions, lazyConnect: true, connectTimeout: waitMs, maxRetriesPerRequest: 0 });
+  probe.on('error', () => {});
+  try {
+    await probe.connect();
+  } catch {
+    throw new Error('could not reach Redis (REDIS_URL)');
+  } finally {
+    probe.disconnect();
+  }
+  const connection = new Bottleneck.IORedisConnection({ clientOptions });
   const clientTimeout = opts.clientTimeoutMs ?? 10_000;
   // Store options bottleneck reads but its typings do not list.
   const store = { clientTimeout, heartbeatInterval: Math.max(50, Math.floor(clientTimeout / 5)) } as object;
@@ -77,6 +96,8 @@ export async function redisLimiters(limits: Limits, opts: RedisLimiterOptions): 
     maxConcurrent: limits.maxConcurrent,
     ...store,
   });
+  users.on('error', onError);
+  global.on('error', onError);
   await global.ready();
   return chain(
     users,
@@ -89,7 +110,7 @@ export async function redisLimiters(limits: Limits, opts: RedisLimiterOptions): 
 }
 
 /** ioredis options from a redis:// or rediss:// URL, without ever putting the URL in an error. */
-function redisClientOptions(url: string): Record<string, unknown> {
+function redisClientOptions(url: string): RedisOptions {
   let u: URL;
   try {
     u = new URL(url);

@@ -125,3 +125,11 @@ test('a process killed while holding a slot: the slot comes back by its expirati
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
 });
+
+test('an unreachable Redis fails the start within its bound, and the error does not show the URL credentials', async () => {
+  // Port 1 on loopback: nothing listens, so every connection attempt is refused at once.
+  await assert.rejects(
+    redisLimiters({ maxConcurrent: 1, userConcurrent: 1 }, { url: 'redis://user:s3cret-pw@127.0.0.1:1', prefix: `${RUN}-down`, connectTimeoutMs: 300 }),
+    (err: Error) => /could not reach Redis/.test(err.message) && !err.message.includes('s3cret-pw'),
+  );
+});

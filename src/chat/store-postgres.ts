@@ -42,6 +42,8 @@ export interface PostgresStoreOptions {
   schema?: string;
   /** Pool size per process; the default suits one gateway or worker. */
   maxConnections?: number;
+  /** Errors of idle pooled connections (the server restarted); the pool reconnects on next use. */
+  onError?: (err: unknown) => void;
 }
 
 /** Connects to `url` (postgres://...), applies pending migrations and returns the store. */
@@ -55,7 +57,7 @@ export async function openPostgresStore(url: string, opts: PostgresStoreOptions 
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
   // An idle client losing its server must not crash the process (pg emits 'error' on the pool).
-  pool.on('error', () => {});
+  pool.on('error', opts.onError ?? (() => {}));
   try {
     await migratePostgres(pool, PG_MIGRATIONS.length, schema);
   } catch (err) {

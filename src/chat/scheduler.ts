@@ -3,9 +3,9 @@
 // keeping each thread's view current and handing it to the render pacer. What the store remembers
 // (history, traces, dedupe, feedback, recovery) is in records.ts.
 import { randomUUID } from 'node:crypto';
-import Bottleneck from 'bottleneck';
 import type { ResearchEvent, Turn } from '../engine/events.ts';
 import { mayControl, Quotas, refOf, threadKey, userKeyOf } from './admission.ts';
+import { localLimiters, type SessionLimiters } from './limiters.ts';
 import type { ChatLimits } from './limits.ts';
 import * as msg from './messages.ts';
 import { RenderPacer, type ThreadRenderer } from './pacer.ts';
@@ -40,13 +40,11 @@ interface Session {
 
 /** seen_events key of a refused request's platform event (accepted ones live in the sessions table). */
 const refusedKey = (sourceEventId: string): string => `refused:${sourceEventId}`;
-const USER_LIMITER_TTL_MS = 24 * 3600_000;
 const NO_REF: ThreadRef = { platform: 'terminal', workspaceId: '', channelId: '', threadId: '' };
 
 export class ChatServiceImpl extends ChatRecords implements ChatService {
   readonly #limits: ChatLimits;
-  readonly #users: Bottleneck.Group;
-  readonly #global: Bottleneck;
+  readonly #limiters: SessionLimiters;
   readonly #quotas: Quotas;
   readonly #pacer: RenderPacer;
   readonly #active = new Map<string, Session>();
@@ -63,10 +61,7 @@ export class ChatServiceImpl extends ChatRecords implements ChatService {
   constructor(deps: ChatServiceDeps) {
     super(deps);
     this.#limits = deps.limits;
-    // A Group drops a key's limiter `timeout` ms after its last job *launch*, even while that job
-    // still runs; the 5-minute default would let a long session's user start a second one.
-    this.#users = new Bottleneck.Group({ maxConcurrent: this.#limits.userConcurrent, timeout: USER_LIMITER_TTL_MS });
-    this.#global = new Bottleneck({ maxConcurrent: this.#limits.maxConcurrent });
+    this.#limiters = deps.limiters ?? localLimiters(this.#limits);
     this.#quotas = new Quotas(this.#limits);
     this.#pacer = new RenderPacer((sessionId, err) => this.#renderFailed(sessionId, err));
     this.#quotas.seed(this.store.sessionsSince(this.now() - this.#limits.quotaWindowMs));
@@ -222,9 +217,8 @@ export class ChatServiceImpl extends ChatRecords implements ChatService {
     this.#waiting += 1;
     if (mustWait) s.renderer.update(s.view);
     this.#emit({ kind: 'session', sessionId: id, ref: s.view.ref, status: 'queued', durationMs: null });
-    void this.#users
-      .key(userKey)
-      .schedule(() => this.#global.schedule(() => this.#run(s)))
+    void this.#limiters
+      .schedule(userKey, () => this.#run(s))
       .catch((err: unknown) => this.log.error({ err, sessionId: id }, 'scheduler failed'));
     return { accepted: true, sessionId: id, ahead };
   }

@@ -3,6 +3,7 @@
 // scheduling (per-user, per-workspace, global), pacing, follow-ups and cancellation live here.
 import type { ResearchEngine, ResearchEvent, Turn } from '../engine/events.ts';
 import type { Logger } from '../util/log.ts';
+import type { SessionLimiters } from './limiters.ts';
 import type { ChatLimits } from './limits.ts';
 import { ChatServiceImpl } from './scheduler.ts';
 import type { SessionStatus, SessionStore } from './store.ts';
@@ -12,6 +13,8 @@ export interface ChatServiceDeps {
   engine: ResearchEngine;
   store: SessionStore;
   limits: ChatLimits;
+  /** Session concurrency slots (per user, global). Default: in this process, from `limits`. */
+  limiters?: SessionLimiters;
   logger?: Logger;
   /** Injectable clock (epoch ms) for tests; quotas and timings use it. Default Date.now. */
   now?: () => number;

@@ -135,9 +135,10 @@ export function openSessionStore(dataDir: string): SessionStore {
   return new SqliteSessionStore(db);
 }
 
-type Row = Record<string, string | number | null>;
+/** One sessions row as a driver returns it (SQLite numbers, Postgres BIGINT as strings). */
+export type Row = Record<string, string | number | null>;
 
-function toRecord(r: Row): SessionRecord {
+export function toRecord(r: Row): SessionRecord {
   return {
     id: String(r.id),
     ref: {
@@ -161,7 +162,7 @@ function toRecord(r: Row): SessionRecord {
   };
 }
 
-const PATCH_COLUMNS: Record<keyof SessionPatch, string> = {
+export const PATCH_COLUMNS: Record<keyof SessionPatch, string> = {
   status: 'status',
   startedAt: 'started_at',
   finishedAt: 'finished_at',

@@ -8,6 +8,7 @@ import { startBot, type EngineParts } from '../ops/bot.ts';
 import { displayUrl } from '../ops/health.ts';
 import { createLogger, type Logger } from '../util/log.ts';
 import type { PlatformAdapter } from '../platforms/types.ts';
+import { buildLimiters } from '../wiring/chat.ts';
 import { buildEngine } from '../wiring/engine.ts';
 import { commandLine, configOrReport, EXIT_USAGE } from './common.ts';
 
@@ -40,6 +41,7 @@ export default async function serve(argv: string[]): Promise<number> {
 
   let engine: EngineParts | undefined;
   let store: ReturnType<typeof openSessionStore> | undefined;
+  let limiters: Awaited<ReturnType<typeof buildLimiters>> | undefined;
   try {
     engine = await buildEngine(env, logger);
     const isolation = engine.sandbox?.status().isolation;
@@ -50,7 +52,9 @@ export default async function serve(argv: string[]): Promise<number> {
         : `sandbox isolation: NO network cut-off${isolation?.reason ? ` (${isolation.reason})` : ''}`,
     );
     store = openSessionStore(env.CIR_DATA_DIR);
-    const chat = createChatService({ engine: engine.engine, store, limits: chatLimitsFromEnv(env), logger, maxSteps: env.CIR_MAX_STEPS });
+    const limits = chatLimitsFromEnv(env);
+    limiters = await buildLimiters(env, limits, logger);
+    const chat = createChatService({ engine: engine.engine, store, limits, limiters, logger, maxSteps: env.CIR_MAX_STEPS });
 
     const adapters: PlatformAdapter[] = [];
     for (const p of PLATFORMS) {
@@ -89,6 +93,7 @@ export default async function serve(argv: string[]): Promise<number> {
       process.exit(130);
     };
     await bot.shutdown(sig);
+    await limiters.close();
     // Everything is closed; should a library still hold the event loop open, do not hang the
     // orchestrator's stop (the timer does not itself keep the process alive).
     setTimeout(() => process.exit(process.exitCode ?? 0), 5000).unref();
@@ -97,6 +102,7 @@ export default async function serve(argv: string[]): Promise<number> {
     logger.fatal({ err }, 'cir-bot could not start');
     await engine?.close();
     store?.close();
+    await limiters?.close();
     return 1;
   } finally {
     process.off('SIGTERM', handler);

@@ -1,0 +1,20 @@
+// Chooses, once, where the chat layer keeps its concurrency slots: in this process, or shared by
+// every process on the same Redis (REDIS_URL set) so limits stay exact across processes.
+import type { Env } from '../config.ts';
+import { localLimiters, redisLimiters, type SessionLimiters } from '../chat/limiters.ts';
+import type { ChatLimits } from '../chat/limits.ts';
+import type { Logger } from '../util/log.ts';
+
+/** Limiters of one deployment share this prefix in Redis. */
+const REDIS_PREFIX = 'cir-bot';
+
+export async function buildLimiters(env: Env, limits: ChatLimits, logger: Logger): Promise<SessionLimiters> {
+  if (!env.REDIS_URL) return localLimiters(limits);
+  const limiters = await redisLimiters(limits, {
+    url: env.REDIS_URL,
+    prefix: REDIS_PREFIX,
+    onError: (err) => logger.warn({ err }, 'redis limiter error'),
+  });
+  logger.info('session limits shared through Redis');
+  return limiters;
+}

@@ -186,7 +186,8 @@ function isRefused(err: unknown): boolean {
 export function serverHint(opts: Pick<LlmOptions, 'baseUrl' | 'model'>): string {
   return (
     `Cannot reach the model server at ${displayUrl(opts.baseUrl)}. Start one (or set CIR_LLM_BASE_URL), e.g.:\n` +
-    `  vllm serve ${opts.model} --rope-scaling '{"rope_type":"yarn","factor":4.0,"original_max_position_embeddings":32768}'`
+    // vLLM 0.11.1 dropped --rope-scaling; the card's yarn scaling goes through --hf-overrides.
+    `  vllm serve ${opts.model} --hf-overrides '{"rope_scaling":{"rope_type":"yarn","factor":4.0,"original_max_position_embeddings":32768}}'`
   );
 }
 

@@ -143,7 +143,7 @@ test('an unreachable model server gives one clear message with the URL and the v
     const errors = only(events, 'error');
     assert.equal(errors.length, 1);
     assert.match(errors[0].message, new RegExp(`Cannot reach the model server at http://127\\.0\\.0\\.1:${port}/v1`));
-    assert.match(errors[0].message, /vllm serve Intelligent-Internet\/II-Search-CIR-4B --rope-scaling/);
+    assert.match(errors[0].message, /vllm serve Intelligent-Internet\/II-Search-CIR-4B --hf-overrides '\{"rope_scaling"/);
   } finally {
     await h.close();
   }

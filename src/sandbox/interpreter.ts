@@ -9,7 +9,11 @@ import type { HostTools, RunResult } from './types.ts';
 
 /** After an interrupt, how long a block may take to unwind before the process is killed.
  *  Unwinding takes ~5 ms; the margin is for a machine whose cores are all busy. */
+/** CPU the interpreter may burn after an interrupt before it counts as swallowing it. CPU, not wall
+ *  time: on a loaded machine a process that has not been scheduled has not ignored anything. */
 const INTERRUPT_GRACE_MS = 2000;
+/** However starved the machine, a block that has not stopped by then is killed. */
+const INTERRUPT_GRACE_WALL_MAX_MS = 30_000;
 /** Tool calls one block may have in flight (Python makes one at a time; more is misbehaviour). */
 const MAX_CALLS_IN_FLIGHT = 4;
 /** Tool calls one block may make in all. A research block makes a handful; a loop of thousands
@@ -102,7 +106,7 @@ export class Interpreter {
   private exited = false;
   private runSeq = 0;
   private active: ActiveRun | null = null;
-  private statsWaiters: ((rss: number | null) => void)[] = [];
+  private statsWaiters: ((u: { rss: number; cpuMs: number } | null) => void)[] = [];
   private readonly exitListeners: (() => void)[] = [];
 
   private constructor(child: ChildProcess, ready: { fromSnapshot: boolean; loadMs: number }, logger: Logger, stderr: () => string) {
@@ -179,10 +183,25 @@ export class Interpreter {
         run.stopReason = reason;
         run.step.abort();
         this.send({ t: 'interrupt', runId });
-        graceTimer = setTimeout(() => {
+        const stoppedAt = Date.now();
+        let cpuAtStop: number | null = null;
+        void this.usage(INTERRUPT_GRACE_MS).then((u) => (cpuAtStop = u?.cpuMs ?? null));
+        const stillRunning = () => this.active?.runId === runId;
+        const check = async () => {
+          if (!stillRunning()) return;
+          if (Date.now() - stoppedAt < INTERRUPT_GRACE_WALL_MAX_MS) {
+            const u = await this.usage(1000);
+            if (!stillRunning()) return;
+            // Not answering (starved), or not yet given its CPU allowance since the interrupt: wait on.
+            if (!u || cpuAtStop === null || u.cpuMs - cpuAtStop < INTERRUPT_GRACE_MS) {
+              graceTimer = setTimeout(() => void check(), 250);
+              return;
+            }
+          }
           this.logger.warn({ pid: this.pid, reason }, 'sandbox block did not stop when interrupted; killing its process');
           this.kill();
-        }, INTERRUPT_GRACE_MS);
+        };
+        graceTimer = setTimeout(() => void check(), INTERRUPT_GRACE_MS);
       };
       const deadline = setTimeout(() => stop('timeout'), opts.timeoutMs);
       const onAbort = () => stop('cancelled');
@@ -209,13 +228,18 @@ export class Interpreter {
 
   /** Resident memory of the interpreter process, or null when it does not answer. */
   stats(timeoutMs = 2000): Promise<number | null> {
+    return this.usage(timeoutMs).then((u) => u?.rss ?? null);
+  }
+
+  /** Resident memory and CPU time (ms, all threads) of the interpreter process, or null when it does not answer. */
+  usage(timeoutMs = 2000): Promise<{ rss: number; cpuMs: number } | null> {
     if (this.exited) return Promise.resolve(null);
     return new Promise((resolve) => {
       const timer = setTimeout(() => done(null), timeoutMs);
-      const done = (rss: number | null) => {
+      const done = (u: { rss: number; cpuMs: number } | null) => {
         clearTimeout(timer);
         this.statsWaiters = this.statsWaiters.filter((w) => w !== done);
-        resolve(rss);
+        resolve(u);
       };
       this.statsWaiters.push(done);
       this.send({ t: 'stats' });
@@ -254,12 +278,12 @@ export class Interpreter {
       }
       case 'call': {
         if (!run || typeof m.id !== 'number') return;
-        void this.serveCall(run, m.id, m.kind === 'search' ? 'search' : 'visit', text(m.a).slice(0, MAX_ARG_CHARS), Number(m.b) || 5);
+        void this.serveCall(run, m.id, m.kind === 'search' ? 'search' : 'visit', text(m.a).slice(0, MAX_ARG_CHARS), Number(m.b) || 10);
         return;
       }
       case 'stats': {
-        const rss = typeof m.rss === 'number' ? m.rss : null;
-        for (const w of [...this.statsWaiters]) w(rss);
+        const u = typeof m.rss === 'number' ? { rss: m.rss, cpuMs: typeof m.cpuMs === 'number' ? m.cpuMs : 0 } : null;
+        for (const w of [...this.statsWaiters]) w(u);
         return;
       }
       case 'fatal':

@@ -28,7 +28,7 @@ export type ChildToHost =
   | { t: 'snapshot'; bytes: Uint8Array }
   | { t: 'call'; id: number; kind: 'search' | 'visit'; a: string; b: number }
   | { t: 'result'; runId: number; output: string; error: string | null; kind: BlockKind }
-  | { t: 'stats'; rss: number }
+  | { t: 'stats'; rss: number; cpuMs: number }
   | { t: 'fatal'; message: string };
 
 /** Worker thread -> controller thread. */

@@ -82,7 +82,8 @@ process.on('message', (m: HostToChild) => {
       }
       break;
     case 'stats':
-      send({ t: 'stats', rss: process.memoryUsage.rss() });
+      // CPU of the whole process (the Python thread included): the host's interrupt grace counts it.
+      send({ t: 'stats', rss: process.memoryUsage.rss(), cpuMs: (({ user, system }) => (user + system) / 1000)(process.cpuUsage()) });
       break;
   }
 });

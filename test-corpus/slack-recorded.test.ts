@@ -101,7 +101,7 @@ test('replay dm-slack: a DM is answered in its conversation with the assistant s
     await h.fake.waitFor(() => traces(h) === 1, 15000, 'answer');
     await h.chat.idle();
     const dmThread = h.fake.thread('D0A5319PS02', '1767377001.319859');
-    assert.ok(dmThread.some((m) => JSON.stringify(m.blocks).includes('cir_feedback_up')), 'answer in the DM');
+    assert.ok(dmThread.some((m) => JSON.stringify(m.blocks).includes('"feedback_buttons"')), 'answer in the DM');
     const statuses = h.fake.callsOf('assistant.threads.setStatus').map((c) => c.args.status);
     assert.deepEqual([statuses[0], statuses.at(-1)], ['is researching…', '']);
     assert.equal(await h.post(f.mention), 200);

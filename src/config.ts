@@ -72,8 +72,9 @@ const schema = z.object({
   CIR_REPORT: bool(false),
 
   // web_search
-  CIR_SEARCH_PROVIDER: z.enum(['searxng', 'serper', 'brave']).default('searxng'),
-  CIR_SEARXNG_URL: url('http://127.0.0.1:8888'),
+  CIR_SEARCH_PROVIDER: z.enum(['auto', 'searxng', 'serper', 'brave', 'duckduckgo']).default('auto'),
+  CIR_SEARXNG_URL: optionalUrl(),
+  CIR_DUCKDUCKGO_URL: url('https://html.duckduckgo.com/html/'),
   SERPER_API_KEY: secret(),
   SERPER_API_URL: url('https://google.serper.dev/search'),
   BRAVE_API_KEY: secret(),
@@ -171,6 +172,16 @@ function checkCombinations(c: Env): Env {
 function shown(name: string, value: string): string {
   if ((SECRET_VARS as readonly string[]).includes(name)) return `(${value.length} characters, hidden)`;
   return JSON.stringify(value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, '$1***@'));
+}
+
+/** The search backend `auto` stands for: a configured one (SearXNG URL, Serper or Brave key), else
+ *  keyless DuckDuckGo, so that a first answer needs no search server. */
+export function searchProvider(c: Env): Exclude<Env['CIR_SEARCH_PROVIDER'], 'auto'> {
+  if (c.CIR_SEARCH_PROVIDER !== 'auto') return c.CIR_SEARCH_PROVIDER;
+  if (c.CIR_SEARXNG_URL) return 'searxng';
+  if (c.SERPER_API_KEY) return 'serper';
+  if (c.BRAVE_API_KEY) return 'brave';
+  return 'duckduckgo';
 }
 
 /** Reads ./.env (if present, without overriding real environment variables) and validates. */

@@ -3,7 +3,7 @@
 import { access, mkdir, rm, writeFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Env } from '../config.ts';
+import { searchProvider, type Env } from '../config.ts';
 import { checkModel } from '../ops/health.ts';
 import { displayUrl } from '../util/scrub.ts';
 import type { Logger } from '../util/log.ts';
@@ -65,21 +65,23 @@ export const modelServer: Check = async (env) => {
   return { check, ok: true, detail: `${displayUrl(env.CIR_LLM_BASE_URL)} serves ${env.CIR_LLM_MODEL} and completes a raw prompt${served}` };
 };
 
-const SEARCH_FIX: Record<Env['CIR_SEARCH_PROVIDER'], string> = {
+const SEARCH_FIX: Record<ReturnType<typeof searchProvider>, string> = {
   searxng: 'run SearXNG with JSON output enabled (deploy/compose.yaml has one) and set CIR_SEARXNG_URL, or set CIR_SEARCH_PROVIDER=serper with SERPER_API_KEY (or brave with BRAVE_API_KEY)',
   serper: 'check SERPER_API_KEY (serper.dev dashboard), or set CIR_SEARCH_PROVIDER=searxng with CIR_SEARXNG_URL',
   brave: 'check BRAVE_API_KEY (Brave Search API dashboard), or set CIR_SEARCH_PROVIDER=searxng with CIR_SEARXNG_URL',
+  duckduckgo: 'keyless DuckDuckGo is the fallback; for dependable search set CIR_SEARXNG_URL (SearXNG, in deploy/compose.yaml), SERPER_API_KEY or BRAVE_API_KEY',
 };
 
 /** One real query returns results. */
 export const searchBackend: Check = async (env) => {
   const check = 'search';
+  const provider = searchProvider(env);
   try {
     const results = await buildSearch(env).search('wikipedia', 3, AbortSignal.timeout(env.CIR_SEARCH_TIMEOUT_MS + 2000));
-    if (!results.length) return { check, ok: false, detail: `${env.CIR_SEARCH_PROVIDER} answered a test query with no results`, fix: SEARCH_FIX[env.CIR_SEARCH_PROVIDER] };
-    return { check, ok: true, detail: `${env.CIR_SEARCH_PROVIDER} returned ${results.length} results for a test query` };
+    if (!results.length) return { check, ok: false, detail: `${provider} answered a test query with no results`, fix: SEARCH_FIX[provider] };
+    return { check, ok: true, detail: `${provider} returned ${results.length} results for a test query${env.CIR_SEARCH_PROVIDER === 'auto' ? ' (CIR_SEARCH_PROVIDER=auto)' : ''}` };
   } catch (err) {
-    return { check, ok: false, detail: `${env.CIR_SEARCH_PROVIDER}: ${(err as Error).message}`, fix: SEARCH_FIX[env.CIR_SEARCH_PROVIDER] };
+    return { check, ok: false, detail: `${provider}: ${(err as Error).message}`, fix: SEARCH_FIX[provider] };
   }
 };
 

@@ -1,10 +1,11 @@
 // Builds the web tools from the validated configuration.
-import type { Env } from '../config.ts';
+import { searchProvider, type Env } from '../config.ts';
 import { createSearchProvider, createWebVisitor, type SearchProvider, type WebVisitor } from '../tools/index.ts';
 
 export function buildSearch(env: Env): SearchProvider {
   return createSearchProvider({
-    provider: env.CIR_SEARCH_PROVIDER,
+    provider: searchProvider(env),
+    duckduckgoUrl: env.CIR_DUCKDUCKGO_URL,
     serperApiKey: env.SERPER_API_KEY,
     serperUrl: env.SERPER_API_URL,
     searxngUrl: env.CIR_SEARXNG_URL,

@@ -13,6 +13,7 @@ import { type FakeLlm, startFakeLlm } from '../fakes/llm.ts';
 import { type FakeSearch, fakeResults, startFakeSearch } from '../fakes/search.ts';
 import { ARTICLES, type FakeWeb, startFakeWeb } from '../fakes/web.ts';
 import { codeTurn } from './helpers.ts';
+import { startFakeDuck } from '../fakes/duckduckgo.ts';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 let web: FakeWeb;
@@ -35,8 +36,10 @@ function runAsk(
   args: string[],
   llmUrl: string,
   onLine?: (line: string, kill: (sig: NodeJS.Signals | 'close-stdout') => void) => void,
+  /** Variables to set instead (undefined: leave the variable out). */
+  over: Record<string, string | undefined> = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env = {
+  const base: Record<string, string | undefined> = {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '',
     CIR_LLM_BASE_URL: llmUrl,
@@ -46,7 +49,9 @@ function runAsk(
     CIR_DATA_DIR: dataDir,
     CIR_SANDBOX_POOL_SIZE: '0',
     CIR_LOG_LEVEL: 'warn',
+    ...over,
   };
+  const env = Object.fromEntries(Object.entries(base).filter(([, v]) => v !== undefined)) as Record<string, string>;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['src/main.ts', 'ask', ...args], { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -219,5 +224,30 @@ test('ask --json: the answer event carries claims with verbatim quotes from the 
     assert.ok(answer.claims[0].quotes[0].text.length <= 300);
   } finally {
     await llm.close();
+  }
+});
+
+test('ask with only a model server configured: researches with keyless DuckDuckGo (a local fake of it)', async () => {
+  const duck = await startFakeDuck();
+  const llm = await startFakeLlm([
+    codeTurn('print(web_search("oldest tree on earth"))'),
+    'Found it.\n</think>\n\nGreat Basin bristlecone pines live for more than 4,800 years [Wikipedia](https://en.wikipedia.org/wiki/Bristlecone_pine).',
+  ]);
+  try {
+    const r = await runAsk(['--json', 'What is the oldest tree?'], llm.baseUrl, undefined, {
+      CIR_SEARCH_PROVIDER: undefined,
+      CIR_SEARXNG_URL: undefined,
+      CIR_DUCKDUCKGO_URL: duck.url,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; output?: string; citations?: { status: string }[] });
+    const obs = events.find((e) => e.type === 'observation');
+    assert.match(obs?.output ?? '', /^Index: 0\nURL: https:\/\/en\.wikipedia\.org\/wiki\/Bristlecone_pine\nTitle: Bristlecone pine - Wikipedia/);
+    assert.equal(events.at(-1)?.type, 'answer');
+    assert.deepEqual(events.at(-1)?.citations?.map((c) => c.status), ['seen']);
+    // The pre-flight's test query, then the model's.
+    assert.deepEqual(duck.queries.map((q) => q.get('q')), ['wikipedia', 'oldest tree on earth']);
+  } finally {
+    await Promise.all([llm.close(), duck.close()]);
   }
 });

@@ -11,10 +11,15 @@ export interface BackendRequest {
 
 export interface Backend {
   readonly name: string;
+  /** How the answer is read: JSON (the default) or an HTML page (capped, parsed by `parse`). */
+  readonly format?: 'json' | 'html';
   /** `count` may exceed what the caller wants (deny-list filtering eats some results). */
   request(query: string, count: number): BackendRequest;
-  /** Parses the backend's JSON answer; throws on a shape it does not recognise. */
+  /** Parses the backend's answer (JSON, or the page's text); throws on a shape it does not
+   *  recognise (a ToolError when it has something to say to the model). */
   parse(json: unknown): SearchResult[];
+  /** The backend's own reading of a non-200 status (e.g. a limit it signals its own way). */
+  statusError?(status: number): import('../types.ts').ToolError | null;
 }
 
 /** Plain text of a snippet that may carry HTML tags or entities (some backends highlight terms). */

@@ -4,13 +4,15 @@ import { setTimeout as wait } from 'node:timers/promises';
 import { ToolError, type SearchProvider, type SearchResult } from '../types.ts';
 import type { Backend, BackendRequest } from './backend.ts';
 import { braveBackend } from './brave.ts';
+import { duckduckgoBackend } from './duckduckgo.ts';
 import { searxngBackend } from './searxng.ts';
 import { serperBackend } from './serper.ts';
 
 export type { Backend, BackendRequest };
 
 export interface SearchOptions {
-  provider: 'serper' | 'searxng' | 'brave';
+  provider: 'serper' | 'searxng' | 'brave' | 'duckduckgo';
+  duckduckgoUrl?: string;
   serperApiKey?: string;
   serperUrl?: string;
   searxngUrl?: string;
@@ -28,6 +30,20 @@ export interface SearchOptions {
 }
 
 export const MAX_RESULTS = 50;
+/** An HTML results page is ~30 KB; more is not a results page. */
+const MAX_PAGE_BYTES = 2 * 1024 * 1024;
+
+/** The body as text, refusing more than `max` bytes (a search backend is a remote party too). */
+async function cappedText(res: Response, max: number): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let n = 0;
+  for await (const chunk of res.body ?? []) {
+    n += chunk.byteLength;
+    if (n > max) throw new ToolError('bad_answer', 'the search service sent a page too large to be results');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 export function backendFor(o: SearchOptions): Backend {
   switch (o.provider) {
@@ -39,6 +55,8 @@ export function backendFor(o: SearchOptions): Backend {
       return braveBackend(o.braveApiKey, o.braveUrl);
     case 'searxng':
       return searxngBackend(o.searxngUrl ?? 'http://127.0.0.1:8888');
+    case 'duckduckgo':
+      return duckduckgoBackend(o.duckduckgoUrl);
   }
 }
 
@@ -58,11 +76,13 @@ export function createSearchProvider(options: SearchOptions, backend: Backend = 
       res = await fetch(req.url, { method: req.method, headers: req.headers, body: req.body, signal: all });
       if (res.status !== 200) {
         await res.body?.cancel().catch(() => {});
-        return statusError(res);
+        const own = backend.statusError?.(res.status);
+        return own ? { error: own } : statusError(res);
       }
-      json = await res.json();
+      json = backend.format === 'html' ? await cappedText(res, MAX_PAGE_BYTES) : await res.json();
     } catch (err) {
       if (signal?.aborted) return { error: new ToolError('cancelled', 'search cancelled') };
+      if (err instanceof ToolError) return { error: err };
       if (timeout.aborted)
         return { error: new ToolError('timeout', `the search service did not answer within ${Math.round(timeoutMs / 1000)} s; try again`) };
       if (err instanceof SyntaxError) return { error: new ToolError('bad_answer', 'the search service sent an unreadable answer') };
@@ -70,7 +90,8 @@ export function createSearchProvider(options: SearchOptions, backend: Backend = 
     }
     try {
       return { results: backend.parse(json) };
-    } catch {
+    } catch (err) {
+      if (err instanceof ToolError) return { error: err };
       return { error: new ToolError('bad_answer', 'the search service sent an answer in an unexpected shape') };
     }
   }

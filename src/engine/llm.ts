@@ -68,8 +68,13 @@ export interface LlmClient {
 interface RawChoice {
   text?: string;
   finish_reason?: string | null;
+  /** vLLM */
   stop_reason?: string | number | null;
+  /** SGLang */
   matched_stop?: string | number | null;
+  /** llama.cpp's llama-server: 'word' (a stop string, in stopping_word), 'eos' or 'limit'. */
+  stop_type?: string;
+  stopping_word?: string;
 }
 interface RawChunk {
   choices?: RawChoice[];
@@ -118,7 +123,7 @@ export function createLlmClient(opts: LlmOptions): LlmClient {
       }
       if (choice.finish_reason) {
         finishReason = choice.finish_reason;
-        matchedStop = choice.stop_reason ?? choice.matched_stop ?? null;
+        matchedStop = choice.stop_reason ?? choice.matched_stop ?? (choice.stop_type === 'word' && choice.stopping_word ? choice.stopping_word : null);
       }
     }
     if (finishReason === null) throw new LlmError('the model server ended the stream without finishing', true);
@@ -144,7 +149,8 @@ export function createLlmClient(opts: LlmOptions): LlmClient {
         try {
           const list = await client.models.list({ timeout: 5000 });
           const m = list.data.find((x) => x.id === opts.model) as { max_model_len?: unknown } | undefined;
-          return typeof m?.max_model_len === 'number' ? m.max_model_len : null;
+          if (typeof m?.max_model_len === 'number') return m.max_model_len;
+          return await otherServedContext(opts);
         } catch {
           served = null; // ask again next time (the server may be starting)
           return null;
@@ -181,6 +187,30 @@ function causes(err: unknown): unknown[] {
 
 function isRefused(err: unknown): boolean {
   return causes(err).some((e) => ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN'].includes((e as { code?: string }).code ?? ''));
+}
+
+/**
+ * The context of servers whose /v1/models does not say it: llama.cpp's llama-server
+ * (GET /props: default_generation_settings.n_ctx, what `-c` set) and Ollama (POST /api/show:
+ * `num_ctx` in its parameters, what the Modelfile set). Null when neither answers.
+ */
+async function otherServedContext(opts: Pick<LlmOptions, 'baseUrl' | 'model' | 'apiKey'>): Promise<number | null> {
+  const root = opts.baseUrl.replace(/\/+$/, '').replace(/\/v1$/, '');
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${opts.apiKey || 'EMPTY'}` };
+  const get = async (path: string, body?: unknown): Promise<Record<string, unknown> | null> => {
+    try {
+      const res = await fetch(`${root}${path}`, { method: body ? 'POST' : 'GET', headers, body: body ? JSON.stringify(body) : undefined, signal: AbortSignal.timeout(5000) });
+      return res.ok ? ((await res.json()) as Record<string, unknown>) : null;
+    } catch {
+      return null;
+    }
+  };
+  const props = await get('/props');
+  const nCtx = (props?.default_generation_settings as { n_ctx?: unknown } | undefined)?.n_ctx ?? props?.n_ctx;
+  if (typeof nCtx === 'number' && nCtx > 0) return nCtx;
+  const show = await get('/api/show', { model: opts.model });
+  const m = typeof show?.parameters === 'string' ? /(?:^|\n)num_ctx\s+(\d+)/.exec(show.parameters) : null;
+  return m ? Number(m[1]) : null;
 }
 
 export function serverHint(opts: Pick<LlmOptions, 'baseUrl' | 'model'>): string {

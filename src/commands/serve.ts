@@ -9,6 +9,7 @@ import { displayUrl } from '../ops/health.ts';
 import { createLogger, type Logger } from '../util/log.ts';
 import type { PlatformAdapter } from '../platforms/types.ts';
 import { buildLimiters } from '../wiring/chat.ts';
+import { preflight } from '../doctor/checks.ts';
 import { buildEngine } from '../wiring/engine.ts';
 import { commandLine, configOrReport, EXIT_USAGE } from './common.ts';
 
@@ -82,6 +83,14 @@ export default async function serve(argv: string[]): Promise<number> {
       { port: bot.port, platforms: adapters.map((a) => a.name), model: env.CIR_LLM_MODEL, llm: displayUrl(env.CIR_LLM_BASE_URL!) },
       `cir-bot serving on :${bot.port}${adapters.length ? ` for ${adapters.map((a) => a.name).join(' and ')}` : ' (no platform)'}`,
     );
+
+    // The cheap checks of `doctor`, after start-up so that readiness never waits on them. A bot under a
+    // supervisor must come up even while its model server is still loading (compose starts both at
+    // once): each problem is logged once, with its fix, and /healthz keeps reporting the model.
+    void preflight(env, logger).then((problems) => {
+      for (const p of problems) logger.error({ check: p.check, fix: p.fix }, `${p.check}: ${p.detail}. Fix: ${p.fix ?? ''}`);
+      if (!problems.length) logger.info('pre-flight: the model server lists the model and the search backend answers');
+    });
 
     const sig = await new Promise<string>((resolve) => {
       if (signalled) resolve(signalled);

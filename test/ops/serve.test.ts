@@ -7,6 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { openSessionStore } from '../../src/chat/store.ts';
 import { SECRET_VARS } from '../../src/config.ts';
@@ -222,6 +224,26 @@ test('serve: after a crash the thread is told at restart; SIGTERM mid-research w
     }
   } finally {
     if (again && again.child.exitCode === null) again.child.kill('SIGKILL');
+    await s.close();
+  }
+});
+
+test('serve: the pre-flight runs after start-up and logs each problem once with its fix, without blocking readiness', async () => {
+  const closed = createServer();
+  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+  const port = (closed.address() as AddressInfo).port;
+  await new Promise<void>((r) => closed.close(() => r()));
+  const s = await setup([], { CIR_SEARXNG_URL: `http://127.0.0.1:${port}` });
+  try {
+    await s.healthy();
+    const line = await until('the pre-flight line', () => s.bot.output().split('\n').find((l) => l.includes('"check":"search"')));
+    const entry = JSON.parse(line) as { level: number; msg: string; fix: string };
+    assert.equal(entry.level, 50);
+    assert.match(entry.msg, /^search: searxng: could not reach the search service\. Fix: run SearXNG .*CIR_SEARXNG_URL/);
+    assert.ok(!s.bot.output().includes('"check":"model server"'), 'the model server is fine: nothing said about it');
+    s.bot.child.kill('SIGTERM');
+    assert.equal(await s.bot.exit, 0);
+  } finally {
     await s.close();
   }
 });

@@ -104,18 +104,15 @@ test('doctor: each broken part fails with a one-line fix naming the variable -> 
       assert.ok(!(c.fix ?? '').includes('\n'), 'one line');
     }
     assert.equal(byName.get('data directory')?.ok, true);
-    // The readable form says the same, fix under each failure.
-    const human = await doctor({ CIR_LLM_BASE_URL: `http://127.0.0.1:${port}/v1`, CIR_SEARXNG_URL: `http://127.0.0.1:${port}`, CIR_DATA_DIR: mkdtempSync(join(tmpdir(), 'cir-doctor-')) }, []);
-    assert.equal(human.code, 1);
-    assert.match(human.stdout, /✖ model server: .*\n    fix: start the model server/);
-    assert.match(human.stdout, /✔ data directory: /);
-    assert.match(human.stdout, /\n2 checks failed\.\n$/);
   } finally {
     await Promise.all([slack.close(), discord.close()]);
   }
 });
 
-test('doctor: a configuration that does not validate -> exit 1 naming the variable, no secret shown', async () => {
+test('doctor: a configuration that does not validate -> exit 1 naming the variable, no secret shown; the readable form', async () => {
+  const human = await doctor({ CIR_HTTP_PORT: '99999' }, []);
+  assert.equal(human.code, 1);
+  assert.equal(human.stdout, '✖ configuration: CIR_HTTP_PORT="99999": must be a port number from 1 to 65535\n    fix: correct CIR_HTTP_PORT\n');
   const r = await doctor({ CIR_HTTP_PORT: '99999', SLACK_BOT_TOKEN: 'xapp-SECRETSECRET', SLACK_SIGNING_SECRET: 's' });
   assert.equal(r.code, 1);
   const checks = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Outcome);

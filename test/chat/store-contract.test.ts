@@ -209,14 +209,14 @@ for (const b of [sqlite, postgres]) {
     });
 
     test('stores opened on one database share it; opening again keeps the data and the schema version', async () => {
-      const [s1, s2] = await Promise.all([open('shared'), open('shared')]);
+      const [s1, s2] = await Promise.all([open('common'), open('common')]);
       assert.equal(await s1.schemaVersion(), b.migrations);
       assert.equal(await s2.schemaVersion(), b.migrations);
       assert.equal(await s1.createSession(rec('x', { sourceEventId: 'e1' })), true);
       assert.equal(await s2.createSession(rec('y', { sourceEventId: 'e1' })), false, 'dedupe holds across processes');
       assert.equal(await s2.markEventSeen('slack', 'k', 1), true);
       assert.equal(await s1.markEventSeen('slack', 'k', 2), false);
-      const s3 = await open('shared');
+      const s3 = await open('common');
       assert.equal((await s3.getSession('x'))!.question, 'question x');
     });
   });

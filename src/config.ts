@@ -93,6 +93,11 @@ const schema = z.object({
   CIR_SANDBOX_POOL_SIZE: int(2, 0),
   CIR_SANDBOX_MEMORY_MB: int(512, 64),
   CIR_SANDBOX_NETWORK: z.enum(['auto', 'netns', 'off']).default('auto'),
+  // Interpreter processes in all = this / ~120 MB each (the rest of the bot is not counted).
+  CIR_SANDBOX_MEMORY_BUDGET_MB: int(2048, 128),
+  // A session idle this long after a block saves its Python state and gives its interpreter up;
+  // -1: only when another session needs the room.
+  CIR_SANDBOX_IDLE_RELEASE_MS: int(30_000, -1),
 
   // chat layer
   CIR_DATA_DIR: z.string().default('data'),

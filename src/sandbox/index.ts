@@ -1,15 +1,23 @@
 // The Python sandbox: Pyodide interpreters in separate, locked-down Node processes (see launch.ts),
-// one per research session, started ahead of demand by a pool, from a memory snapshot when one
-// can be made. Nothing the sandboxed code does can take this process down.
+// started ahead of demand by a pool, from a memory snapshot when one can be made. A session holds
+// an interpreter only while it needs one (residency.ts, session.ts); the number of interpreter
+// processes is bounded by a memory budget. Nothing the sandboxed code does can take this process down.
+import { availableParallelism } from 'node:os';
 import { silentLogger, type Logger } from '../util/log.ts';
+import { buildChild } from './child-build.ts';
 import { Interpreter } from './interpreter.ts';
-import { detectLaunch, pyodideDir, type NetworkMode } from './launch.ts';
+import { detectLaunch, pyodideDir, type Launch, type NetworkMode } from './launch.ts';
 import { Pool } from './pool.ts';
+import { Residency } from './residency.ts';
 import { Session } from './session.ts';
-import { defaultCacheDir, discardSnapshot, ensureSnapshot } from './snapshot.ts';
+import { defaultCacheDir, discardSnapshot, ensureSnapshot, privateDir } from './snapshot.ts';
 import type { HostTools, Sandbox, SandboxSession, SandboxStatus } from './types.ts';
 
 export type { HostTools, RunOptions, RunResult, Sandbox, SandboxSession, SandboxStatus } from './types.ts';
+
+/** Proportional set size of one interpreter process, measured (`npm run bench -- sessions`,
+ *  /proc/PID/smaps_rollup): 105-125 MB idle from a snapshot. The budget counts this much each. */
+export const INTERPRETER_PSS_MB = 120;
 
 export interface SandboxOptions {
   /** Interpreters kept started ahead of demand (0: start one when a session opens). */
@@ -18,6 +26,13 @@ export interface SandboxOptions {
   memoryMb: number;
   /** 'netns': require the network-namespace cut-off; 'auto': use it when available; 'off': never. */
   network: NetworkMode;
+  /** Memory for interpreter processes in all; their number is this over INTERPRETER_PSS_MB. Default 2048. */
+  memoryBudgetMb?: number;
+  /** Idle this long after a block, a session saves its state and gives its interpreter up.
+   *  Negative (the default): only when another session needs the room. */
+  idleReleaseMs?: number;
+  /** Interpreters started at once. Default: the machine's cores. */
+  maxParallelStarts?: number;
   logger?: Logger;
   /** Where memory snapshots are kept (a private directory). Default: <tmpdir>/cir-bot-sandbox-<uid>. */
   cacheDir?: string;
@@ -27,7 +42,8 @@ export interface SandboxOptions {
 
 export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
   const logger = options.logger ?? silentLogger;
-  const launch = await detectLaunch(options.network);
+  const cacheDir = options.cacheDir ?? defaultCacheDir();
+  const launch: Launch = await detectLaunch(options.network);
   if (launch.isolation.network === 'netns') {
     logger.info({ isolation: launch.isolation }, 'sandbox isolation: permission model + network namespace');
   } else {
@@ -36,19 +52,18 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
       'sandbox has NO network cut-off: sandboxed code is confined by the permission model only',
     );
   }
+  try {
+    privateDir(cacheDir);
+    launch.builtChildDir = buildChild(cacheDir);
+  } catch (err) {
+    logger.warn({ err }, 'sandbox: could not prepare the interpreter code as JavaScript; running it as TypeScript (slower starts)');
+  }
 
   const closing = new AbortController();
   let snapshotPath: Promise<string | null> =
     options.snapshot === false
       ? Promise.resolve(null)
-      : ensureSnapshot({
-          cacheDir: options.cacheDir ?? defaultCacheDir(),
-          launch,
-          indexURL: pyodideDir,
-          memoryMb: options.memoryMb,
-          logger,
-          signal: closing.signal,
-        });
+      : ensureSnapshot({ cacheDir, launch, indexURL: pyodideDir, memoryMb: options.memoryMb, logger, signal: closing.signal });
 
   const start = async (signal: AbortSignal): Promise<Interpreter> => {
     const snap = await snapshotPath;
@@ -66,20 +81,29 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
     }
   };
 
-  const pool = new Pool({ size: options.poolSize, start, logger });
+  const maxLive = Math.max(1, Math.floor((options.memoryBudgetMb ?? 2048) / INTERPRETER_PSS_MB));
+  const poolSize = Math.min(options.poolSize, maxLive - 1);
+  const residency = new Residency(maxLive - poolSize, logger);
+  const pool = new Pool({
+    size: poolSize,
+    start,
+    logger,
+    maxLive,
+    held: () => residency.heldCount,
+    maxParallelStarts: options.maxParallelStarts ?? availableParallelism(),
+  });
   const sessions = new Set<Session>();
   let closed = false;
   pool.fill();
+  logger.info({ maxLive, poolSize, maxHeld: residency.maxHeld }, 'sandbox budget');
 
   return {
     async open(tools: HostTools): Promise<SandboxSession> {
       if (closed) throw new Error('sandbox is closed');
-      const interp = await pool.acquire();
-      if (closed) {
-        await interp.close();
-        throw new Error('sandbox is closed');
-      }
-      const session = new Session(pool, interp, tools, (s) => sessions.delete(s));
+      const session = new Session(
+        { pool, residency, logger, idleReleaseMs: options.idleReleaseMs ?? -1, onClose: (s) => sessions.delete(s) },
+        tools,
+      );
       sessions.add(session);
       return session;
     },
@@ -87,8 +111,16 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
     status(): SandboxStatus {
       const { ready, starting } = pool.counts();
       let busy = 0;
-      for (const s of sessions) if (s.holdsInterpreter) busy++;
-      return { ready, busy, starting, isolation: { ...launch.isolation } };
+      let idle = 0;
+      let saved = 0;
+      let savedChars = 0;
+      for (const s of sessions) {
+        if (s.holds && s.busy) busy++;
+        else if (s.holds) idle++;
+        if (s.isSaved) saved++;
+        savedChars += s.savedChars;
+      }
+      return { ready, busy, idle, starting, saved, savedChars, live: ready + starting + busy + idle, maxLive, isolation: { ...launch.isolation } };
     },
 
     async close(): Promise<void> {

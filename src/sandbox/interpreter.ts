@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from '../util/log.ts';
 import { childCommand, childDir, type Launch } from './launch.ts';
-import { MAX_ARG_CHARS, MAX_TEXT_CHARS, type ChildInit, type HostToChild } from './protocol.ts';
+import { MAX_ARG_CHARS, MAX_STATE_CHARS, MAX_TEXT_CHARS, type ChildInit, type HostToChild, type RunOp } from './protocol.ts';
 import type { HostTools, RunResult } from './types.ts';
 
 /** After an interrupt, how long a block may take to unwind before the process is killed.
@@ -28,6 +28,8 @@ export interface BlockOutcome {
   stopped: RunResult['stopped'];
   /** The process is gone (killed or crashed): its Python state is lost. */
   processLost: boolean;
+  /** op 'save': the saved state (absent when it could not be saved; `error` says why). */
+  state?: string;
 }
 
 export interface InterpreterOptions {
@@ -57,7 +59,7 @@ export function spawnChild(launch: Launch, init: ChildInit, entry?: string[]): C
     // process's working directory (the main thread may not). Inherited, that was the bot's own
     // directory: its source, node_modules, .env and data/. The child's own code directory grants
     // nothing new.
-    cwd: childDir,
+    cwd: launch.builtChildDir ?? childDir,
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     serialization: 'advanced',
     detached: false,
@@ -170,7 +172,7 @@ export class Interpreter {
   }
 
   /** Runs one block. Never rejects: every way a block can end is an outcome. */
-  run(code: string, opts: { timeoutMs: number; signal?: AbortSignal; tools: HostTools }): Promise<BlockOutcome> {
+  run(code: string, opts: { timeoutMs: number; signal?: AbortSignal; tools: HostTools; op?: RunOp }): Promise<BlockOutcome> {
     if (this.exited) return Promise.resolve({ output: '', error: null, stopped: 'crashed', processLost: true });
     if (this.active) throw new Error('interpreter is already running a block');
     if (opts.signal?.aborted) return Promise.resolve({ output: '', error: null, stopped: 'cancelled', processLost: false });
@@ -222,7 +224,7 @@ export class Interpreter {
           resolve(o);
         },
       };
-      this.send({ t: 'run', runId, code });
+      this.send({ t: 'run', runId, code, op: opts.op ?? 'block' });
     });
   }
 
@@ -273,7 +275,9 @@ export class Interpreter {
     switch (m.t) {
       case 'result': {
         if (!run || m.runId !== run.runId) return;
-        run.finish(this.outcome(run, text(m.output), typeof m.error === 'string' ? text(m.error) : null, m.kind));
+        const o = this.outcome(run, text(m.output), typeof m.error === 'string' ? text(m.error) : null, m.kind);
+        if (typeof m.state === 'string' && m.state.length > 0 && m.state.length <= MAX_STATE_CHARS) o.state = m.state;
+        run.finish(o);
         return;
       }
       case 'call': {

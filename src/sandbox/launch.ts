@@ -16,11 +16,14 @@ export interface Launch {
   isolation: Isolation;
   /** Prepended to the node command line (the namespace wrapper), possibly empty. */
   prefix: string[];
+  /** The child's code stripped to JavaScript (child-build.ts); absent: run the TypeScript sources. */
+  builtChildDir?: string;
 }
 
 export const childDir = join(dirname(fileURLToPath(import.meta.url)), 'child');
 export const childMain = join(childDir, 'main.ts');
 export const preludePath = join(childDir, 'prelude.py');
+export const statePath = join(childDir, 'state.py');
 /** pyodide's package directory, with a trailing slash (what loadPyodide calls indexURL). */
 export const pyodideDir = dirname(fileURLToPath(import.meta.resolve('pyodide'))) + '/';
 
@@ -67,12 +70,15 @@ export async function detectLaunch(mode: NetworkMode, unshare = findExecutable('
 
 /** The full command line of one interpreter process. `entry` replaces the script and its
  *  argument (tests run probes with exactly the interpreter's restrictions). */
-export function childCommand(launch: Launch, init: ChildInit, entry = [childMain, JSON.stringify(init)]): { command: string; args: string[] } {
+export function childCommand(launch: Launch, init: ChildInit, entry?: string[]): { command: string; args: string[] } {
+  const built = launch.builtChildDir;
+  entry ??= [built ? join(built, 'main.mjs') : childMain, JSON.stringify(init)];
   const node = [
     process.execPath,
     '--permission',
     `--allow-fs-read=${init.indexURL}`,
     `--allow-fs-read=${childDir}/`,
+    ...(built ? [`--allow-fs-read=${built}/`] : []),
     ...(init.snapshotPath ? [`--allow-fs-read=${init.snapshotPath}`] : []),
     '--allow-worker', // the Python thread; workers inherit every restriction
     '--disallow-code-generation-from-strings',

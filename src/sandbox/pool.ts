@@ -1,5 +1,7 @@
-// Keeps `size` interpreters started ahead of demand so that a new session does not wait for one.
-// An interpreter leaves the pool for good: sessions never hand one back (no state may leak).
+// Keeps `size` interpreters started ahead of demand, plus one for each session opened that has not
+// taken one yet (it is started while the model writes the session's first block), within the
+// memory budget. An interpreter leaves the pool for good: sessions never hand one back (no state
+// may leak from one session to another).
 import type { Logger } from '../util/log.ts';
 import type { Interpreter } from './interpreter.ts';
 
@@ -7,8 +9,11 @@ export interface PoolOptions {
   size: number;
   start: (signal: AbortSignal) => Promise<Interpreter>;
   logger: Logger;
-  /** Starts running at once (each costs a core for ~0.3 s from a snapshot, ~2 s cold). */
-  maxParallelStarts?: number;
+  /** Starts running at once (each costs about a CPU-second from a snapshot). */
+  maxParallelStarts: number;
+  /** Interpreter processes allowed in all (the memory budget), with `held()` of them held by sessions. */
+  maxLive: number;
+  held: () => number;
 }
 
 interface Waiter {
@@ -24,6 +29,7 @@ export class Pool {
   private readonly ready: Interpreter[] = [];
   private readonly waiters: Waiter[] = [];
   private starting = 0;
+  private expected = 0;
   private failures = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -52,11 +58,25 @@ export class Pool {
     });
   }
 
-  /** Starts interpreters until ready + starting covers the pool size and everyone waiting. */
+  /** Sessions opened that will want an interpreter soon (+1 at open, -1 once taken or closed). */
+  expect(delta: number): void {
+    this.expected = Math.max(0, this.expected + delta);
+    if (delta > 0) this.fill();
+  }
+
+  /** Starts interpreters until ready + starting covers the pool size, everyone waiting and the
+   *  sessions expected - the expected ones only as far as the budget has room. */
   fill(): void {
     if (this.closed || this.retryTimer) return;
-    const max = this.opts.maxParallelStarts ?? 2;
-    while (this.starting < max && this.ready.length + this.starting < this.opts.size + this.waiters.length) {
+    const { size, maxParallelStarts, maxLive } = this.opts;
+    for (;;) {
+      if (this.starting >= maxParallelStarts) return;
+      const have = this.ready.length + this.starting;
+      // Waiters already count among the held (residency admitted them); they have no process yet.
+      const processes = this.opts.held() - this.waiters.length + have;
+      const forWaiters = have < this.waiters.length + size;
+      const forExpected = have < this.waiters.length + size + this.expected && processes < maxLive;
+      if (!forWaiters && !forExpected) return;
       this.startOne();
     }
   }

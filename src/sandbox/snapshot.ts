@@ -8,14 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../util/log.ts';
 import { spawnChild, tailStderr } from './interpreter.ts';
-import { preludePath, type Launch } from './launch.ts';
+import { preludePath, statePath, type Launch } from './launch.ts';
 
 export function defaultCacheDir(): string {
   return join(tmpdir(), `cir-bot-sandbox-${process.getuid?.() ?? 'user'}`);
 }
 
 /** A private directory: created 0700, refused when someone else owns it or can write to it. */
-function privateDir(dir: string): void {
+export function privateDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const st = statSync(dir);
   const uid = process.getuid?.();
@@ -26,7 +26,7 @@ function privateDir(dir: string): void {
 export function snapshotPathFor(cacheDir: string, indexURL: string): string {
   const pyodideVersion = (JSON.parse(readFileSync(join(indexURL, 'package.json'), 'utf8')) as { version: string }).version;
   const key = createHash('sha256')
-    .update([process.version, process.arch, pyodideVersion, readFileSync(preludePath, 'utf8')].join('\0'))
+    .update([process.version, process.arch, pyodideVersion, readFileSync(preludePath, 'utf8'), readFileSync(statePath, 'utf8')].join('\0'))
     .digest('hex')
     .slice(0, 20);
   return join(cacheDir, `pyodide-${pyodideVersion}-node-${process.version}-${key}.snapshot`);

@@ -35,9 +35,20 @@ export interface SandboxSession {
 }
 
 export interface SandboxStatus {
+  /** Interpreters started ahead of demand, waiting for a session. */
   ready: number;
+  /** Held by a session and running a block. */
   busy: number;
+  /** Held by a session between its blocks (its state would not save, or not idle long enough yet). */
+  idle: number;
   starting: number;
+  /** Sessions holding no interpreter, their Python state saved in the host. */
+  saved: number;
+  /** Characters of saved state kept in the host, all sessions together. */
+  savedChars: number;
+  /** Interpreter processes alive (ready + busy + idle + starting), and the budget's limit on them. */
+  live: number;
+  maxLive: number;
   /** 'netns' (OS network cut-off), or 'none' with a reason. */
   isolation: { network: 'netns' | 'none'; reason?: string; fsPermission: boolean };
 }

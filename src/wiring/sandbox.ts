@@ -9,6 +9,8 @@ export function buildSandbox(env: Env, logger: Logger): Promise<Sandbox> {
     poolSize: env.CIR_SANDBOX_POOL_SIZE,
     memoryMb: env.CIR_SANDBOX_MEMORY_MB,
     network: env.CIR_SANDBOX_NETWORK,
+    memoryBudgetMb: env.CIR_SANDBOX_MEMORY_BUDGET_MB,
+    idleReleaseMs: env.CIR_SANDBOX_IDLE_RELEASE_MS,
     cacheDir: resolve(env.CIR_DATA_DIR, 'sandbox-cache'),
     logger: logger.child({ component: 'sandbox' }),
   });

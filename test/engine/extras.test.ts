@@ -127,7 +127,7 @@ test('terminal: human rendering shows steps, trimmed output and marked sources; 
 test('a sandbox that cannot start ends the research with a clear error', async () => {
   const broken: Sandbox = {
     open: async () => Promise.reject(new Error('wasm missing')),
-    status: () => ({ ready: 0, busy: 0, starting: 0, isolation: { network: 'none', fsPermission: false } }),
+    status: () => ({ ready: 0, busy: 0, idle: 0, starting: 0, saved: 0, savedChars: 0, live: 0, maxLive: 1, isolation: { network: 'none', fsPermission: false } }),
     close: async () => {},
   };
   const h = await harness(broken, [codeTurn('print(1)')]);

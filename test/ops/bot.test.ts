@@ -116,7 +116,7 @@ async function setup(graceMs: number) {
     logger: silentLogger,
     engine: {
       engine: gated.engine,
-      sandbox: { status: () => ({ ready: 1, busy: 0, starting: 0, isolation: { network: 'netns', fsPermission: true } }) },
+      sandbox: { status: () => ({ ready: 1, busy: 0, idle: 0, starting: 0, saved: 0, savedChars: 0, live: 1, maxLive: 17, isolation: { network: 'netns', fsPermission: true } }) },
       close() {
         engineClosed = true;
       },

@@ -30,7 +30,12 @@ async function modelsServer(ids: string[]): Promise<{ url: string; seenAuth: str
 const sandboxReady = (): SandboxStatus => ({
   ready: 2,
   busy: 0,
+  idle: 0,
   starting: 0,
+  saved: 0,
+  savedChars: 0,
+  live: 2,
+  maxLive: 17,
   isolation: { network: 'netns', fsPermission: true },
 });
 

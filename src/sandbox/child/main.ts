@@ -3,7 +3,7 @@
 // host IPC <-> the Python worker thread, plus the doorbell and interrupt flags they share.
 import { Worker, MessageChannel } from 'node:worker_threads';
 import type { ChildInit, ChildToHost, HostToChild, WorkerToController } from '../protocol.ts';
-import { MAX_ARG_CHARS, MAX_TEXT_CHARS } from './limits.ts';
+import { MAX_ARG_CHARS, MAX_STATE_CHARS, MAX_TEXT_CHARS } from './limits.ts';
 
 const init = JSON.parse(process.argv[2] ?? '{}') as ChildInit;
 const send = (m: ChildToHost) => process.send?.(m);
@@ -36,8 +36,10 @@ worker.on('message', (m: WorkerToController) => {
     return;
   }
   // Python can rewrite the prelude that bounds output: the bound that holds is this thread's.
-  if (m.t === 'result') send({ ...m, output: clip(m.output), error: m.error === null ? null : clip(m.error) });
-  else send(m as ChildToHost);
+  if (m.t === 'result') {
+    const state = typeof m.state === 'string' && m.state.length <= MAX_STATE_CHARS ? m.state : undefined;
+    send({ ...m, output: clip(m.output), error: m.error === null ? null : clip(m.error), state });
+  } else send(m as ChildToHost);
   if (m.t === 'fatal') die();
 });
 worker.on('error', (e) => {
@@ -68,7 +70,7 @@ process.on('message', (m: HostToChild) => {
     case 'run':
       running = m.runId;
       Atomics.store(interrupt, 0, 0); // whatever was left from an earlier block
-      worker.postMessage({ t: 'run', runId: m.runId, code: m.code });
+      worker.postMessage({ t: 'run', runId: m.runId, code: String(m.code), op: m.op === 'save' || m.op === 'load' ? m.op : 'block' });
       ring(); // the worker waits on the doorbell, not on its event loop
       break;
     case 'reply':

@@ -208,6 +208,7 @@ def _new_namespace():
 
 
 _namespace = _new_namespace()
+_defaults = dict(_namespace)  # what a saved state leaves out (state.py)
 
 
 def _user_frames(tb):

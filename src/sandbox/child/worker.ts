@@ -73,18 +73,20 @@ function releaseLoadBuffers(py: Py, snapshot: Buffer | undefined): void {
   if (module) delete module.instantiateWasm;
 }
 
+/** The harness (prelude.py as `_cir`) and the state saver (state.py as `_cir_state`), as modules. */
 function installPrelude(py: Py): void {
-  const source = readFileSync(new URL('./prelude.py', import.meta.url), 'utf8');
-  py.globals.set('_cir_source', source);
-  py.runPython(
-    [
-      'import sys as _s, types as _t',
-      "_m = _t.ModuleType('_cir')",
-      "exec(compile(_cir_source, '<cir>', 'exec'), _m.__dict__)",
-      "_s.modules['_cir'] = _m",
-      'del _s, _t, _m, _cir_source',
-    ].join('\n'),
-  );
+  for (const [file, name] of [['prelude.py', '_cir'], ['state.py', '_cir_state']] as const) {
+    py.globals.set('_cir_source', readFileSync(new URL(`./${file}`, import.meta.url), 'utf8'));
+    py.runPython(
+      [
+        'import sys as _s, types as _t',
+        `_m = _t.ModuleType('${name}')`,
+        `exec(compile(_cir_source, '<${name}>', 'exec'), _m.__dict__)`,
+        `_s.modules['${name}'] = _m`,
+        'del _s, _t, _m, _cir_source',
+      ].join('\n'),
+    );
+  }
 }
 
 let callSeq = 0;
@@ -137,15 +139,17 @@ async function main(): Promise<void> {
     sleep,
   });
   const cir = py.pyimport('_cir') as unknown as { run_block: (code: string) => string };
-  const runBlock = cir.run_block;
+  const state = py.pyimport('_cir_state') as unknown as { save_op: () => string; load_op: (text: string) => string };
+  const ops = { block: cir.run_block, save: () => state.save_op(), load: state.load_op };
 
   const runOne = (msg: ControllerToWorker): boolean => {
     // (the controller cleared the interrupt flag when it passed this run on: an interrupt that
     // came before the block started must still stop it)
     let result: WorkerToController;
     try {
-      const [output, error, kind] = JSON.parse(runBlock(msg.code)) as [string, string | null, 'interrupt' | 'memory' | null];
-      result = { t: 'result', runId: msg.runId, output, error, kind };
+      const [output, error, kind] = JSON.parse(ops[msg.op](msg.code)) as [string, string | null, 'interrupt' | 'memory' | null];
+      // save answers with the state in place of output (the controller bounds the two apart)
+      result = msg.op === 'save' ? { t: 'result', runId: msg.runId, output: '', error, kind, state: output } : { t: 'result', runId: msg.runId, output, error, kind };
     } catch (e) {
       // The harness itself failed (an interrupt that landed outside the user's code, or a
       // fatal error of the runtime). A fatal error leaves pyodide unusable: give the process up.

@@ -1,0 +1,95 @@
+// Which sessions hold a live interpreter. Memory must grow with the blocks running, not with the
+// sessions open: a session holds an interpreter only while it needs one, and at most `maxHeld`
+// are held at once. A session that wants one beyond that takes it from the idle session used
+// longest ago (which saves its Python state first), or waits for one to become idle.
+import type { Logger } from '../util/log.ts';
+
+/** What residency needs of a session (session.ts implements it). */
+export interface Resident {
+  /** Holds a live interpreter now. */
+  readonly holds: boolean;
+  /** Holds one and may give it up now (not running a block, state known to save). */
+  readonly evictable: boolean;
+  readonly lastUsed: number;
+  /** Saves its state and gives its interpreter up; false when it had to keep it. */
+  release(reason: 'budget' | 'idle'): Promise<boolean>;
+}
+
+export class Residency {
+  readonly maxHeld: number;
+  private readonly logger: Logger;
+  private readonly residents = new Set<Resident>();
+  private waiters: (() => void)[] = [];
+  private held = 0;
+
+  constructor(maxHeld: number, logger: Logger) {
+    this.maxHeld = Math.max(1, maxHeld);
+    this.logger = logger;
+  }
+
+  add(r: Resident): void {
+    this.residents.add(r);
+  }
+
+  remove(r: Resident): void {
+    this.residents.delete(r);
+    this.wake();
+  }
+
+  /** Interpreters held by sessions now. */
+  get heldCount(): number {
+    return this.held;
+  }
+
+  /** Resolves once `r` may take an interpreter (counted as held from then until `dropped`). */
+  async acquire(r: Resident, signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      signal?.throwIfAborted();
+      if (this.held < this.maxHeld) {
+        this.held++;
+        return;
+      }
+      const victim = this.oldestIdle(r);
+      if (victim) {
+        // The victim's release calls dropped() when it lets go; if it kept its interpreter, try the next.
+        await victim.release('budget');
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        const onAbort = () => resolve();
+        signal?.addEventListener('abort', onAbort, { once: true });
+        this.waiters.push(() => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** A session let its interpreter go (released, lost, or closed). */
+  dropped(): void {
+    this.held = Math.max(0, this.held - 1);
+    this.wake();
+  }
+
+  /** A session became idle: someone waiting may now take its interpreter. */
+  idle(): void {
+    if (this.held >= this.maxHeld) this.wake();
+  }
+
+  private oldestIdle(except: Resident): Resident | null {
+    let best: Resident | null = null;
+    for (const r of this.residents) {
+      if (r === except || !r.evictable) continue;
+      if (!best || r.lastUsed < best.lastUsed) best = r;
+    }
+    return best;
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+    if (w.length) this.logger.debug({ woken: w.length, held: this.held }, 'sandbox residency: waiters woken');
+  }
+}

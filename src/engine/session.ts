@@ -99,8 +99,10 @@ export async function runSession(deps: SessionDeps, input: ResearchInput, emitEv
       return deps.formatVisit ? deps.formatVisit(page) : page.text;
     },
   };
-  // The interpreter is opened at the first code block and lives as long as the session.
-  let sandboxSession: Promise<SandboxSession> | null = null;
+  // Opened now so that an interpreter starts while the model writes the first block; the sandbox
+  // session lives as long as the research session (its interpreter only while it needs one).
+  let sandboxSession: Promise<SandboxSession> | null = deps.sandbox.open(tools);
+  sandboxSession.catch(() => undefined); // a failure is reported at the first code block
 
   const usage: Usage = { promptTokens: 0, completionTokens: 0 };
   // A server started with a shorter context than configured (e.g. without the card's rope

@@ -94,9 +94,9 @@ function checkSandbox(status: (() => SandboxStatus) | undefined, poolSize: numbe
   } catch (err) {
     return { ok: false, detail: `status() failed: ${(err as Error).message}` };
   }
-  const counts = { ready: s.ready, busy: s.busy, starting: s.starting, network: s.isolation.network };
-  // With a warm pool, at least one interpreter must be up (ready, or busy serving a session).
+  const counts = { ready: s.ready, busy: s.busy, idle: s.idle, starting: s.starting, saved: s.saved, live: s.live, maxLive: s.maxLive, network: s.isolation.network };
+  // With a warm pool, at least one interpreter must be up (ready, or held by a session).
   // A pool of 0 starts interpreters on demand: nothing to wait for.
-  const ok = poolSize === 0 || s.ready + s.busy > 0;
+  const ok = poolSize === 0 || s.ready + s.busy + s.idle > 0;
   return ok ? { ok, ...counts } : { ok, detail: `no interpreter ready (${s.starting} starting)`, ...counts };
 }

@@ -129,7 +129,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   });
   new Gauge({
     name: 'cir_sandbox_interpreters',
-    help: 'Sandbox interpreters by state (ready, busy, starting)',
+    help: 'Sandbox interpreter processes by state (ready: started ahead; busy: running a block; idle: held by a session between blocks; starting)',
     labelNames: ['state'] as const,
     registers,
     collect() {
@@ -137,7 +137,35 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       if (!s) return;
       this.set({ state: 'ready' }, s.ready);
       this.set({ state: 'busy' }, s.busy);
+      this.set({ state: 'idle' }, s.idle);
       this.set({ state: 'starting' }, s.starting);
+    },
+  });
+  new Gauge({
+    name: 'cir_sandbox_interpreters_max',
+    help: 'Interpreter processes the memory budget allows (CIR_SANDBOX_MEMORY_BUDGET_MB)',
+    registers,
+    collect() {
+      const s = safe(sources.sandbox);
+      if (s) this.set(s.maxLive);
+    },
+  });
+  new Gauge({
+    name: 'cir_sandbox_sessions_saved',
+    help: 'Research sessions holding no interpreter, their Python state saved',
+    registers,
+    collect() {
+      const s = safe(sources.sandbox);
+      if (s) this.set(s.saved);
+    },
+  });
+  new Gauge({
+    name: 'cir_sandbox_saved_state_bytes',
+    help: 'Saved Python state kept in the bot process, all sessions (compressed)',
+    registers,
+    collect() {
+      const s = safe(sources.sandbox);
+      if (s) this.set(s.savedChars);
     },
   });
   new Gauge({

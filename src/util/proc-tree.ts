@@ -159,14 +159,37 @@ export interface TreeSampler {
   /** Takes one sample now (also done every `intervalMs`). */
   sample(): TreeSnapshot;
   peak(): TreePeak;
+  /**
+   * CPU of the tree as of the last sample: live processes with their reaped children, plus the
+   * processes that left the tree orphaned (see orphanCpuSeconds).
+   */
+  cpuSeconds(): number;
+  /**
+   * CPU of processes whose parent in the tree died with or before them: they were reparented and
+   * reaped outside the tree, so no cutime here holds them (a namespace wrapper killed with
+   * SIGKILL takes its child down through the parent-death signal). Counted as of their last sample,
+   * so each misses at most one interval. Should such a parent have reaped its child within the same
+   * interval instead, that child counts twice; killed wrappers are the common case here.
+   */
+  orphanCpuSeconds(): number;
   stop(): TreePeak;
 }
 
 /** Samples the tree every `intervalMs` and keeps the peaks. The timer does not keep Node alive. */
 export function sampleTree(root: number, intervalMs: number, options: TreeOptions = {}): TreeSampler {
   const peak: TreePeak = { atPeakPss: null, peakPssBytes: 0, peakRssBytes: 0, samples: 0 };
+  let last = new Map<number, ProcInfo>();
+  let liveCpu = 0;
+  let orphanCpu = 0;
   const sample = (): TreeSnapshot => {
     const snap = readTree(root, options);
+    const now = new Map(snap.processes.map((p) => [p.pid, p]));
+    for (const [pid, p] of last) {
+      // Gone, and so is the parent that would have reaped it: nobody in the tree accounts for it.
+      if (!now.has(pid) && pid !== root && !now.has(p.ppid)) orphanCpu += p.cpuSeconds + p.childCpuSeconds;
+    }
+    last = now;
+    liveCpu = snap.cpuSeconds;
     peak.samples++;
     if (snap.pssBytes >= peak.peakPssBytes) {
       peak.peakPssBytes = snap.pssBytes;
@@ -181,6 +204,8 @@ export function sampleTree(root: number, intervalMs: number, options: TreeOption
   return {
     sample,
     peak: () => ({ ...peak }),
+    cpuSeconds: () => liveCpu + orphanCpu,
+    orphanCpuSeconds: () => orphanCpu,
     stop() {
       clearInterval(timer);
       return { ...peak };

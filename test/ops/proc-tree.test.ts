@@ -92,3 +92,37 @@ test('CPU of an exited child counts through the parent (reaped children time)', 
   assert.ok(!after.processes.some((p) => p.pid === child.pid));
   assert.ok(after.cpuSeconds - before >= 0.35, `tree CPU rose ${(after.cpuSeconds - before).toFixed(2)} s`);
 });
+
+test('a grandchild orphaned by its killed parent still counts, from its last sample', async (t) => {
+  // The wrapper starts a burner and reports its pid; the burner uses 400 ms of CPU, says so, waits.
+  const burner = "const t = process.cpuUsage(); while ((process.cpuUsage(t).user + process.cpuUsage(t).system) < 400_000); process.stdout.write('burnt\\n'); setInterval(() => {}, 1000);";
+  const wrapper = `const c = require('node:child_process').spawn(process.execPath, ['-e', ${JSON.stringify(burner)}], { stdio: ['ignore', 'inherit', 'inherit'] }); process.stdout.write('pid ' + c.pid + '\\n');`;
+  const child = spawn(process.execPath, ['-e', wrapper], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.setEncoding('utf8');
+  child.stdout!.on('data', (d: string) => (out += d));
+  t.after(() => child.kill('SIGKILL'));
+  const sampler = sampleTree(process.pid, 60_000); // samples only when asked
+  const before = sampler.cpuSeconds();
+  await nextLine(child, 'burnt');
+  const grandchild = Number(/pid (\d+)/.exec(out)![1]);
+  t.after(() => {
+    try {
+      process.kill(grandchild, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  });
+  const seen = sampler.sample().processes.find((p) => p.pid === grandchild);
+  assert.ok(seen && seen.ppid === child.pid, 'the grandchild is in the tree under its parent');
+  assert.ok(seen.cpuSeconds >= 0.35);
+
+  child.kill('SIGKILL'); // the grandchild is reparented outside the tree and reaped there (or never)
+  await once(child, 'exit');
+  process.kill(grandchild, 'SIGKILL');
+  const after = sampler.sample();
+  assert.ok(!after.processes.some((p) => p.pid === grandchild));
+  assert.ok(sampler.orphanCpuSeconds() >= 0.35, `orphan CPU ${sampler.orphanCpuSeconds().toFixed(2)} s`);
+  assert.ok(sampler.cpuSeconds() - before >= 0.35);
+  sampler.stop();
+});

@@ -1,9 +1,13 @@
-// Sandbox costs: interpreter start (cold, from a snapshot, from the pool), a trivial block, a
-// bridge call carrying 100 KB, memory per interpreter. Baseline, measured in the same run: the
-// reference executor's way, a new `python3 -c` process with a prelude per block.
+// Sandbox costs: interpreter start (cold, from a snapshot), a session open from a ready pool (and
+// the replacement start the pool then pays), a trivial block, a bridge call carrying 100 KB, memory
+// per interpreter. Baseline, measured in the same run: the reference executor's way, a new
+// `python3 -c` process with a prelude per block, run as the real binary (sys.executable): a pyenv
+// shim in front of it adds its own start-up. Every figure gives wall time and the CPU time it cost
+// (CPU of this process and its sandbox processes, from /proc: a busy machine stretches the wall
+// time, not the CPU).
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { silentLogger } from '../src/util/log.ts';
+import { readTree, sampleTree } from '../src/util/proc-tree.ts';
 import { createSandbox, type HostTools } from '../src/sandbox/index.ts';
 import { Interpreter } from '../src/sandbox/interpreter.ts';
 import { detectLaunch, pyodideDir } from '../src/sandbox/launch.ts';
@@ -18,125 +22,129 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-async function time(n: number, fn: () => Promise<unknown> | unknown): Promise<number> {
+interface Cost {
+  /** Median wall time of one run, ms. */
+  wall: number;
+  /** Mean CPU of one run, ms (clock ticks are 10 ms: summed over all runs, then divided). */
+  cpu: number;
+}
+
+/** Runs `fn` n times; CPU is that of this process and its children (reaped ones included). */
+async function measure(n: number, fn: () => Promise<unknown> | unknown): Promise<Cost> {
   const xs: number[] = [];
+  const cpu0 = readTree(process.pid).cpuSeconds;
   for (let i = 0; i < n; i++) {
     const t = performance.now();
     await fn();
     xs.push(performance.now() - t);
   }
-  return median(xs);
+  return { wall: median(xs), cpu: ((readTree(process.pid).cpuSeconds - cpu0) * 1000) / n };
 }
 
 const ms = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(0)).padStart(7) + ' ms';
-const ratio = (x: number, base: number) => `${(x / base).toFixed(x / base < 0.1 ? 4 : 2)}x baseline`;
+const ratio = (x: number, base: number) => `${(x / base).toFixed(x / base < 0.1 ? 4 : 2)}x`;
+const show = (label: string, c: Cost, base: Cost, note = '') =>
+  console.log(`${label.padEnd(50)} ${ms(c.wall)} wall (${ratio(c.wall, base.wall)})  CPU ${ms(c.cpu).trim()} (${ratio(c.cpu, base.cpu)})${note}`);
+
+/** The python3 binary itself (not a shim in front of it), or null. */
+function realPython(): string | null {
+  try {
+    return execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim() || null;
+  } catch {
+    return null;
+  }
+}
 
 export default async function bench(): Promise<void> {
-  let python3 = true;
-  try {
-    execFileSync('python3', ['-c', 'pass']);
-  } catch {
-    python3 = false;
-  }
-  const baseline = python3 ? await time(10, () => execFileSync('python3', ['-c', `${PRELUDE}\nprint(1)`])) : NaN;
-  console.log(`baseline: python3 -c with prelude, per block (spawn)   ${ms(baseline)}${python3 ? '' : '  (python3 not found)'}`);
+  const python3 = realPython();
+  const block = `${PRELUDE}\nprint(1)`;
+  if (python3) execFileSync(python3, ['-c', block]); // warm the OS file cache
+  const baseline = python3 ? await measure(20, () => execFileSync(python3, ['-c', block])) : { wall: NaN, cpu: NaN };
+  console.log(`ratios are against the baseline: ${python3 ? python3 : 'python3 not found'} -c with prelude, a new process per block`);
+  show('baseline: python3 -c with prelude, per block', baseline, baseline);
 
   const launch = await detectLaunch('auto');
   console.log(`isolation: network=${launch.isolation.network}${launch.isolation.reason ? ` (${launch.isolation.reason})` : ''}`);
   const snap = await ensureSnapshot({ cacheDir: defaultCacheDir(), launch, indexURL: pyodideDir, memoryMb: 512, logger: silentLogger });
   const opts = { launch, memoryMb: 512, indexURL: pyodideDir, logger: silentLogger };
 
-  // Wall time suffers on a busy machine; the CPU time the process spent starting does not.
-  const startCost = async (snapshotPath: string | null) => {
-    const cpu: number[] = [];
-    const wall = await time(snapshotPath ? 4 : 2, async () => {
+  // The interpreter's own CPU (its wrapper and node process), read just before it is killed: a
+  // killed wrapper's child is reaped outside this tree, so its CPU would not come back to us.
+  const startCost = async (snapshotPath: string | null, n: number): Promise<Cost> => {
+    const wall: number[] = [];
+    let cpu = 0;
+    for (let i = 0; i < n; i++) {
+      const own0 = process.cpuUsage();
+      const t = performance.now();
       const it = await Interpreter.start({ ...opts, snapshotPath });
-      cpu.push(cpuMs(it.pid));
+      wall.push(performance.now() - t);
+      const own = process.cpuUsage(own0);
+      cpu += readTree(it.pid!).cpuSeconds * 1000 + (own.user + own.system) / 1000;
       await it.close();
-    });
-    return { wall, cpu: median(cpu) };
+    }
+    return { wall: median(wall), cpu: cpu / n };
   };
-  const cold = await startCost(null);
-  console.log(`interpreter start, cold                              ${ms(cold.wall)}  ${ratio(cold.wall, baseline)}  (CPU ${ms(cold.cpu).trim()})`);
-  if (snap) {
-    const warm = await startCost(snap);
-    console.log(`interpreter start, from snapshot                     ${ms(warm.wall)}  ${ratio(warm.wall, baseline)}  (CPU ${ms(warm.cpu).trim()})`);
-  }
+  show('interpreter start, cold', await startCost(null, 2), baseline);
+  if (snap) show('interpreter start, from snapshot', await startCost(snap, 4), baseline);
 
   const sandbox = await createSandbox({ poolSize: 2, memoryMb: 512, network: 'auto' });
   try {
     const waitReady = async () => {
       while (sandbox.status().ready < 2) await new Promise((r) => setTimeout(r, 20));
     };
+    // A pool open looks free because the start was paid before; the whole cycle (open, close, the
+    // pool starting the replacement) is what a session costs.
     const opens: number[] = [];
-    for (let i = 0; i < 3; i++) {
+    const openCpu: number[] = [];
+    const sampler = sampleTree(process.pid, 60_000); // samples when asked; counts the killed interpreters
+    let cycleCpu = 0;
+    const cycles = 3;
+    await waitReady();
+    sampler.sample();
+    const cycle0 = sampler.cpuSeconds();
+    for (let i = 0; i < cycles; i++) {
       await waitReady();
+      const own0 = process.cpuUsage();
       const t = performance.now();
       const s = await sandbox.open(tools);
       opens.push(performance.now() - t);
+      const own = process.cpuUsage(own0);
+      openCpu.push((own.user + own.system) / 1000);
+      sampler.sample(); // the interpreter's CPU, before close() kills it
       await s.close();
     }
-    const pooled = median(opens);
-    console.log(`session open, from a ready pool                      ${ms(pooled)}  ${ratio(pooled, baseline)}`);
+    await waitReady();
+    sampler.sample();
+    cycleCpu = ((sampler.cpuSeconds() - cycle0) * 1000) / cycles;
+    sampler.stop();
+    const pooled = { wall: median(opens), cpu: median(openCpu) };
+    show('session open, from a ready pool', pooled, baseline, '  (CPU of this process only)');
+    console.log(`${'  whole cycle: open, close, pool refilled'.padEnd(50)} ${' '.repeat(17)}CPU ${ms(cycleCpu).trim()} (${ratio(cycleCpu, baseline.cpu)}) per session`);
 
     const session = await sandbox.open(tools);
     await session.run('print(1)', { timeoutMs: 10_000 });
-    const trivial = await time(300, () => session.run('print(1)', { timeoutMs: 10_000 }));
-    console.log(`block print(1), warm session                         ${ms(trivial)}  ${ratio(trivial, baseline)}`);
+    await waitReady(); // the pool's replacement start must not run during the measurements
+    const trivial = await measure(300, () => session.run('print(1)', { timeoutMs: 10_000 }));
+    show('block print(1), warm session', trivial, baseline);
 
     const calls = 50;
-    const bridgeBlock = await time(10, () => session.run(`for _ in range(${calls}):\n    t = web_visit("u")`, { timeoutMs: 30_000 }));
-    const perCall = (bridgeBlock - trivial) / calls;
-    console.log(`bridge call returning 100 KB (per call)              ${ms(perCall)}  ${ratio(perCall, baseline)}`);
+    const bridgeBlock = await measure(10, () => session.run(`for _ in range(${calls}):\n    t = web_visit("u")`, { timeoutMs: 30_000 }));
+    const perCall = { wall: (bridgeBlock.wall - trivial.wall) / calls, cpu: (bridgeBlock.cpu - trivial.cpu) / calls };
+    show('bridge call returning 100 KB (per call)', perCall, baseline);
 
     const check = await session.run('print(len(web_visit("u")))', { timeoutMs: 10_000 });
     if (check.output.trim() !== String(KB100.length)) throw new Error(`bridge returned ${check.output}`);
 
     const interp = await Interpreter.start({ ...opts, snapshotPath: snap });
     await interp.run('print(1)', { timeoutMs: 10_000, tools });
-    const rss = await interp.stats();
-    const priv = privateMb(interp.pid);
+    const tree = readTree(interp.pid!);
+    const node = tree.processes.find((p) => p.comm !== 'unshare') ?? tree.processes[0]!;
     await interp.close();
-    console.log(`RSS per interpreter process (idle, after a block)    ${((rss ?? NaN) / 2 ** 20).toFixed(0).padStart(7)} MB`);
-    console.log(`  of which private (not shared with other processes)  ${priv.toFixed(0).padStart(7)} MB`);
+    const mb = (b: number | null) => (b === null ? '    n/a' : (b / 2 ** 20).toFixed(0).padStart(7)) + ' MB';
+    console.log(`memory per interpreter (idle, after a block)       RSS ${mb(node.rssBytes)}, PSS ${mb(node.pssBytes)}`);
+    console.log(`  with its wrapper (${tree.processes.length} processes)                      RSS ${mb(tree.rssBytes)}, PSS ${mb(tree.pssBytes)}`);
     await session.close();
   } finally {
     await sandbox.close();
-  }
-}
-
-const statFields = (p: string) => {
-  const st = readFileSync(`/proc/${p}/stat`, 'utf8');
-  return st.slice(st.lastIndexOf(')') + 2).split(' '); // [0] = state, [1] = ppid, [11] utime, [12] stime
-};
-
-/** The node process under `pid` (the namespace wrapper's child), or `pid` itself. */
-function nodePid(pid: number): string {
-  for (const p of readdirSync('/proc')) {
-    try {
-      if (/^\d+$/.test(p) && Number(statFields(p)[1]) === pid) return p;
-    } catch {
-      // gone
-    }
-  }
-  return String(pid);
-}
-
-/** CPU time (user + system) the interpreter process has used so far. */
-function cpuMs(pid: number | undefined): number {
-  if (!pid) return NaN;
-  const f = statFields(nodePid(pid));
-  return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // clock ticks of 10 ms
-}
-
-/** Private memory of the interpreter's node process. */
-function privateMb(pid: number | undefined): number {
-  if (!pid) return NaN;
-  const target = nodePid(pid);
-  try {
-    const m = /Private_Dirty:\s+(\d+) kB/.exec(readFileSync(`/proc/${target}/smaps_rollup`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : NaN;
-  } catch {
-    return NaN;
   }
 }

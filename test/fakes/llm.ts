@@ -16,7 +16,8 @@
 // ({ prompt, call, body }) returning a turn. A turn is a string or a TurnSpec with error injection:
 // `fail` (HTTP error before streaming, e.g. 503), `errorAfter` (an SSE error event after N chars,
 // as vLLM reports a 500 mid-stream), `dropAfter` (the connection is destroyed after N chars),
-// `hang` (streams, then never finishes until the client goes away), `delayMs` between chunks.
+// `hang` (streams, then never finishes until the client goes away), `delayMs` between chunks,
+// `durationMs` for the whole stream (a paced model; `turnMs` says how long each call really took).
 // When a list runs out, the server answers 400 "script exhausted" (a clear test failure).
 //
 // Also served: GET /v1/models (with vLLM's max_model_len); tokenization (a toy tokenizer: each run of spaces plus the word
@@ -39,6 +40,9 @@ export interface TurnSpec {
   hang?: boolean;
   /** Pause between chunks. */
   delayMs?: number;
+  /** Spread the stream over this long (a paced model: chunk i leaves at start + i/n of it, on
+   *  absolute deadlines so late timers on a busy machine do not add up). Overrides delayMs. */
+  durationMs?: number;
   /** Report this finish_reason instead of the computed one (e.g. vLLM's 'abort' on preemption). */
   finishReason?: string;
 }
@@ -88,6 +92,8 @@ export interface FakeLlm {
   prompts(): string[];
   /** How many streams the client abandoned before they finished. */
   readonly disconnects: number;
+  /** Per completions call (by index): ms from the request's arrival to its last byte. */
+  readonly turnMs: ReadonlyMap<number, number>;
   close(): Promise<void>;
 }
 
@@ -115,6 +121,7 @@ export async function startFakeLlm(script: Script, options: FakeLlmOptions = {})
   };
   let calls = 0;
   let disconnects = 0;
+  const turnMs = new Map<number, number>();
 
   const nextTurn = async (ctx: ScriptContext): Promise<Turn | null> => {
     if (typeof script === 'function') return script(ctx);
@@ -129,6 +136,7 @@ export async function startFakeLlm(script: Script, options: FakeLlmOptions = {})
   async function completions(req: IncomingMessage, res: ServerResponse, body: Record<string, unknown>) {
     const prompt = String(body.prompt ?? '');
     const call = calls++;
+    const arrived = performance.now();
     const turn = await nextTurn({ prompt, call, body });
     if (turn === null) return json(res, 400, { error: { message: `fake llm: script exhausted at call ${call}`, type: 'BadRequestError' } });
     const spec: TurnSpec = typeof turn === 'string' ? { text: turn } : turn;
@@ -182,11 +190,16 @@ export async function startFakeLlm(script: Script, options: FakeLlmOptions = {})
     const send = (obj: unknown) => res.write(`data: ${JSON.stringify(obj)}\n\n`);
     const chunk = spec.chunk ?? 6;
     const limit = spec.errorAfter ?? spec.dropAfter ?? Infinity;
+    const pieces = Math.max(1, Math.ceil(Math.min(text.length, limit) / chunk));
     for (let i = 0; i < text.length && !closed; i += chunk) {
       if (i >= limit) break;
       const piece = text.slice(i, Math.min(i + chunk, limit));
       send({ id: `cmpl-${call}`, object: 'text_completion', created, model, choices: [choice(piece, null)] });
-      if (spec.delayMs) await new Promise((r) => setTimeout(r, spec.delayMs));
+      if (spec.durationMs !== undefined) {
+        const due = arrived + (spec.durationMs * (i / chunk + 1)) / pieces;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      } else if (spec.delayMs) await new Promise((r) => setTimeout(r, spec.delayMs));
     }
     if (closed) return;
     if (spec.dropAfter !== undefined) {
@@ -204,6 +217,7 @@ export async function startFakeLlm(script: Script, options: FakeLlmOptions = {})
     const so = body.stream_options as { include_usage?: boolean } | undefined;
     if (so?.include_usage && options.usage !== false) send({ id: `cmpl-${call}`, object: 'text_completion', created, model, choices: [], usage });
     res.end('data: [DONE]\n\n');
+    turnMs.set(call, performance.now() - arrived);
   }
 
   const server = createServer(async (req, res) => {
@@ -259,6 +273,7 @@ export async function startFakeLlm(script: Script, options: FakeLlmOptions = {})
     get disconnects() {
       return disconnects;
     },
+    turnMs,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

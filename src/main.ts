@@ -22,6 +22,9 @@ if (!name || name === '--help' || name === '-h' || name === 'help') {
   process.stderr.write(`cir-bot: unknown command '${name}'\n\n${usage()}`);
   process.exitCode = 2;
 } else {
+  // Node keeps the compiled (and type-stripped) modules in a cache directory: later starts skip
+  // both. NODE_COMPILE_CACHE, if set, says where; NODE_DISABLE_COMPILE_CACHE=1 turns it off.
+  (await import('node:module')).enableCompileCache?.();
   const mod = (await import(`./commands/${name}.ts`)) as { default: (argv: string[]) => Promise<number> };
   process.exitCode = await mod.default(rest);
 }

@@ -10,9 +10,12 @@ export interface Resident {
   readonly holds: boolean;
   /** Holds one and may give it up now (not running a block, state known to save). */
   readonly evictable: boolean;
+  /** Holds one, not running a block: may give it up, leaving out what does not save. */
+  readonly forcible: boolean;
   readonly lastUsed: number;
-  /** Saves its state and gives its interpreter up; false when it had to keep it. */
-  release(reason: 'budget' | 'idle'): Promise<boolean>;
+  /** Saves its state and gives its interpreter up; false when it had to keep it. `force`: names
+   *  that do not save are left out (the session's next block is told which). */
+  release(reason: 'budget' | 'idle', force?: boolean): Promise<boolean>;
 }
 
 export class Residency {
@@ -49,10 +52,11 @@ export class Residency {
         this.held++;
         return;
       }
-      const victim = this.oldestIdle(r);
+      // Sessions whose whole state saves go first; only when none is left does one lose what does not.
+      const victim = this.oldestIdle(r, (x) => x.evictable) ?? this.oldestIdle(r, (x) => x.forcible);
       if (victim) {
         // The victim's release calls dropped() when it lets go; if it kept its interpreter, try the next.
-        await victim.release('budget');
+        await victim.release('budget', !victim.evictable);
         continue;
       }
       await new Promise<void>((resolve) => {
@@ -77,10 +81,10 @@ export class Residency {
     if (this.held >= this.maxHeld) this.wake();
   }
 
-  private oldestIdle(except: Resident): Resident | null {
+  private oldestIdle(except: Resident, eligible: (r: Resident) => boolean): Resident | null {
     let best: Resident | null = null;
     for (const r of this.residents) {
-      if (r === except || !r.evictable) continue;
+      if (r === except || !eligible(r)) continue;
       if (!best || r.lastUsed < best.lastUsed) best = r;
     }
     return best;

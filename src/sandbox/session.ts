@@ -53,7 +53,11 @@ export class Session implements SandboxSession, Resident {
   }
 
   get evictable(): boolean {
-    return this.holds && !this.running && !this.releasing && !this.unsaveable && !this.closed;
+    return this.forcible && !this.unsaveable;
+  }
+
+  get forcible(): boolean {
+    return this.holds && !this.running && !this.releasing && !this.closed;
   }
 
   /** True while a block runs. */
@@ -76,10 +80,10 @@ export class Session implements SandboxSession, Resident {
   }
 
   /** Saves the state and gives the interpreter up; false when it has to be kept. */
-  release(reason: 'budget' | 'idle'): Promise<boolean> {
-    if (!this.evictable) return Promise.resolve(false);
+  release(reason: 'budget' | 'idle', force = false): Promise<boolean> {
+    if (!(force ? this.forcible : this.evictable)) return Promise.resolve(false);
     this.releasing = true;
-    return this.serial(() => this.releaseNow(reason)).finally(() => (this.releasing = false));
+    return this.serial(() => this.releaseNow(reason, force)).finally(() => (this.releasing = false));
   }
 
   private serial<T>(f: () => Promise<T>): Promise<T> {
@@ -96,9 +100,10 @@ export class Session implements SandboxSession, Resident {
     this.running = true;
     try {
       let stateLost = false;
+      let note = '';
       if (!this.holds) {
         try {
-          stateLost = await this.take(options.signal);
+          ({ lost: stateLost, note } = await this.take(options.signal));
         } catch (e) {
           if (!options.signal?.aborted) throw e;
           return { output: '', error: null, stopped: 'cancelled', stateLost: false, durationMs: Math.round(performance.now() - started) };
@@ -125,7 +130,7 @@ export class Session implements SandboxSession, Resident {
         this.replacement.catch(() => undefined);
       }
       // A stopped block has no traceback (error stays null): the caller words `stopped` and `stateLost`.
-      return { output: o.output, error: o.error, stopped: o.stopped, stateLost, durationMs };
+      return { output: note + o.output, error: o.error, stopped: o.stopped, stateLost, durationMs };
     } finally {
       this.running = false;
       this.unsaveable = false;
@@ -134,8 +139,9 @@ export class Session implements SandboxSession, Resident {
     }
   }
 
-  /** Takes an interpreter (within the residency budget) and loads the saved state; true when state was lost. */
-  private async take(signal?: AbortSignal): Promise<boolean> {
+  /** Takes an interpreter (within the residency budget) and loads the saved state. `lost`: the
+   *  state is gone; `note`: names left out when it was saved, worded for the block's output. */
+  private async take(signal?: AbortSignal): Promise<{ lost: boolean; note: string }> {
     const died = this.interp !== null || this.lostWhileIdle; // its interpreter died between blocks
     this.lostWhileIdle = false;
     if (this.interp) this.drop();
@@ -153,15 +159,15 @@ export class Session implements SandboxSession, Resident {
     this.interp = interp;
     const saved = this.saved;
     this.saved = null;
-    if (saved === null) return died;
+    if (saved === null) return { lost: died, note: '' };
     const o = await interp.run(saved, { timeoutMs: STATE_OP_TIMEOUT_MS, signal, tools: this.tools, op: 'load' });
-    if (o.error === null && o.stopped === null && !o.processLost) return false;
+    if (o.error === null && o.stopped === null && !o.processLost) return { lost: false, note: o.output };
     this.deps.logger.warn({ error: o.error, stopped: o.stopped }, 'sandbox session state did not load; the session goes on without it');
     if (o.processLost) {
       this.drop();
-      return this.take(signal).then(() => true);
+      return this.take(signal).then(() => ({ lost: true, note: '' }));
     }
-    return true;
+    return { lost: true, note: '' };
   }
 
   private afterBlock(): void {
@@ -173,10 +179,10 @@ export class Session implements SandboxSession, Resident {
     this.idleTimer.unref();
   }
 
-  private async releaseNow(reason: 'budget' | 'idle'): Promise<boolean> {
+  private async releaseNow(reason: 'budget' | 'idle', force: boolean): Promise<boolean> {
     const interp = this.interp;
     if (this.closed || this.running || !interp || !interp.alive) return false;
-    const o = await interp.run('', { timeoutMs: STATE_OP_TIMEOUT_MS, tools: this.tools, op: 'save' });
+    const o = await interp.run(force ? 'force' : '', { timeoutMs: STATE_OP_TIMEOUT_MS, tools: this.tools, op: 'save' });
     if (o.processLost) {
       // Saving killed it (or it ran out of time): the state is gone, the next block will say so.
       this.saved = null;

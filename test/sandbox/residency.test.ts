@@ -150,3 +150,21 @@ test("one session cannot read another's variables, files or modules, before or a
     await Promise.all([a.close(), b.close()]);
   }
 });
+
+test('when the budget is full of sessions whose state does not save, the oldest gives up only what does not save, and is told', async () => {
+  const one = await createSandbox({ poolSize: 0, memoryMb: 192, network: 'auto', memoryBudgetMb: INTERPRETER_PSS_MB, idleReleaseMs: -1 });
+  const a = await one.open(recordingTools());
+  const b = await one.open(recordingTools());
+  try {
+    await a.run('gen = (i for i in range(3))\nkeep = 5', STEP);
+    // b needs the only interpreter: a is idle, and its generator cannot be saved.
+    assert.equal((await b.run('print("b ran")', STEP)).output, 'b ran\n');
+    const r = await a.run('print(keep, "gen" in globals())', STEP);
+    assert.equal(r.stateLost, false);
+    assert.match(r.output, /^\[sandbox note: gen could not be kept while this session waited/);
+    assert.match(r.output, /\n5 False\n$/);
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+    await one.close();
+  }
+});

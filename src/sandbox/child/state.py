@@ -92,17 +92,26 @@ def _files():
     return files
 
 
-def save():
-    """The session's state as text; raises Unsaveable (or whatever pickling raised)."""
+def save(force=False):
+    """The session's state as text; raises Unsaveable (or whatever pickling raised). `force`
+    leaves out the names that do not save instead, and the next load says which were lost."""
     names = _user_names()
+    skipped = []
+    if force:
+        for k in list(names):
+            try:
+                _Pickler(_io.BytesIO(), protocol=_pickle.HIGHEST_PROTOCOL).dump(names[k])
+            except BaseException:  # noqa: B036
+                skipped.append(k)
+                del names[k]
     removed = [k for k in _cir._defaults if k not in _cir._namespace]
     buf = _io.BytesIO()
-    _Pickler(buf, protocol=_pickle.HIGHEST_PROTOCOL).dump((FORMAT, names, removed, _files()))
+    _Pickler(buf, protocol=_pickle.HIGHEST_PROTOCOL).dump((FORMAT, names, removed, _files(), skipped))
     return _base64.b64encode(_zlib.compress(buf.getvalue(), 1)).decode('ascii')
 
 
 def load(text):
-    fmt, names, removed, files = _pickle.loads(_zlib.decompress(_base64.b64decode(text)))
+    fmt, names, removed, files, skipped = _pickle.loads(_zlib.decompress(_base64.b64decode(text)))
     if fmt != FORMAT:
         raise ValueError(f'saved state format {fmt} is not {FORMAT}')
     for p, data in files.items():
@@ -114,6 +123,10 @@ def load(text):
         ns.pop(k, None)
     # Functions were rebuilt against this very dict; they look their neighbours up at call time.
     ns.update(names)
+    if skipped:
+        return (f'[sandbox note: {", ".join(sorted(skipped)[:20])} could not be kept while this session '
+                'waited for its next block (open files, generators and the like do not save); define them again]\n')
+    return ''
 
 
 def _op(work):
@@ -132,8 +145,8 @@ def _op(work):
         return _cir._dumps(['', why, None])
 
 
-def save_op():
-    return _op(save)
+def save_op(force=False):
+    return _op(lambda: save(force))
 
 
 def load_op(text):

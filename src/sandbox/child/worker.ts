@@ -139,8 +139,9 @@ async function main(): Promise<void> {
     sleep,
   });
   const cir = py.pyimport('_cir') as unknown as { run_block: (code: string) => string };
-  const state = py.pyimport('_cir_state') as unknown as { save_op: () => string; load_op: (text: string) => string };
-  const ops = { block: cir.run_block, save: () => state.save_op(), load: state.load_op };
+  const state = py.pyimport('_cir_state') as unknown as { save_op: (force: boolean) => string; load_op: (text: string) => string };
+  // save: `code` is 'force' to leave out what does not save (the budget needs the room)
+  const ops = { block: cir.run_block, save: (code: string) => state.save_op(code === 'force'), load: state.load_op };
 
   const runOne = (msg: ControllerToWorker): boolean => {
     // (the controller cleared the interrupt flag when it passed this run on: an interrupt that

@@ -196,7 +196,7 @@ export default async function bench(): Promise<void> {
     for (const f of failures.slice(0, 20)) console.log(`  FAIL ${f}`);
     if (failures.length > 20) console.log(`  ... ${failures.length - 20} more`);
   } finally {
-    helper.child.send({ cmd: 'exit' });
+    if (helper.child.connected) helper.child.send({ cmd: 'exit' });
     rmSync(storeDir, { recursive: true, force: true });
   }
 }

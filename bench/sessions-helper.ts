@@ -9,6 +9,7 @@ import { startFakeLlm, type ScriptContext } from '../test/fakes/llm.ts';
 import { fakeResults, startFakeSearch } from '../test/fakes/search.ts';
 import { ARTICLES, startFakeWeb } from '../test/fakes/web.ts';
 import { sampleTree, type TreeSampler } from '../src/util/proc-tree.ts';
+import { isInterpreter } from './sessions-report.ts';
 import { sessionTurn } from './sessions-script.ts';
 
 const turnMs = Number(process.argv[2] ?? 6000);
@@ -28,19 +29,27 @@ const llm = await startFakeLlm((ctx: ScriptContext) => {
 let sampler: TreeSampler | null = null;
 let root = 0;
 const exclude = [process.pid];
+let mostInterpreters = 0;
+let ownCpu0 = process.cpuUsage();
+const onSample = (s: { processes: Parameters<typeof isInterpreter>[0][] }) => {
+  mostInterpreters = Math.max(mostInterpreters, s.processes.filter(isInterpreter).length);
+};
 
 process.on('message', (msg: { cmd: string; root?: number }) => {
   if (msg.cmd === 'start') {
     root = msg.root!;
-    sampler = sampleTree(root, sampleMs, { exclude });
+    ownCpu0 = process.cpuUsage();
+    sampler = sampleTree(root, sampleMs, { exclude, onSample });
     process.send!({ cmd: 'started', cpuSeconds: sampler.cpuSeconds() });
   } else if (msg.cmd === 'stop') {
     sampler!.sample();
     const peak = sampler!.stop();
     const cpu = sampler!.cpuSeconds();
     const orphanCpu = sampler!.orphanCpuSeconds();
+    const own = process.cpuUsage(ownCpu0);
+    const samplerCpuSeconds = (own.user + own.system) / 1e6; // reading /proc, plus serving the fakes
     const turns = [...calls].map(([call, c]) => ({ ...c, ms: llm.turnMs.get(call) ?? null }));
-    process.send!({ cmd: 'stopped', peak, cpuSeconds: cpu, orphanCpuSeconds: orphanCpu, turns });
+    process.send!({ cmd: 'stopped', peak, cpuSeconds: cpu, orphanCpuSeconds: orphanCpu, helperCpuSeconds: samplerCpuSeconds, mostInterpreters, turns });
   } else if (msg.cmd === 'exit') {
     void Promise.all([llm.close(), search.close(), web.close()]).then(() => process.exit(0));
   }

@@ -24,9 +24,10 @@ import type { TreePeak } from '../src/util/proc-tree.ts';
 import { buildLimiters } from '../src/wiring/chat.ts';
 import { buildEngine } from '../src/wiring/engine.ts';
 import { WARM_UP, expected, question } from './sessions-script.ts';
-import { peakBreakdown, percentile } from './sessions-report.ts';
+import { isInterpreter, peakBreakdown, percentile } from './sessions-report.ts';
 
 const GiB = 2 ** 30;
+const MB = 2 ** 20;
 
 function intEnv(name: string, fallback: number): number {
   const v = Number(process.env[name]);
@@ -145,7 +146,7 @@ export default async function bench(): Promise<void> {
     await chat.idle();
     const wallS = (performance.now() - t0) / 1000;
     await built.close(); // the interpreters exit and are reaped: their CPU lands in this process's children time
-    const stopped = await helper.ask<{ peak: TreePeak; cpuSeconds: number; orphanCpuSeconds: number; turns: { session: number; turn: number; ms: number | null }[] }>('stop');
+    const stopped = await helper.ask<{ peak: TreePeak; cpuSeconds: number; orphanCpuSeconds: number; helperCpuSeconds: number; mostInterpreters: number; turns: { session: number; turn: number; ms: number | null }[] }>('stop');
     store.close();
     await limiters.close();
 
@@ -174,8 +175,20 @@ export default async function bench(): Promise<void> {
     console.log(`peak PSS of the tree: ${(peak.peakPssBytes / GiB).toFixed(2)} GiB   peak RSS: ${(peak.peakRssBytes / GiB).toFixed(2)} GiB   (${peak.samples} samples)`);
     console.log(`sessions per GiB (N / peak PSS): ${(n / (peak.peakPssBytes / GiB)).toFixed(1)}`);
     for (const line of peakBreakdown(peak, process.pid)) console.log(`  at peak: ${line}`);
+    console.log(`  most interpreter processes in any sample: ${stopped.mostInterpreters}`);
+    const most = stopped.mostInterpreters;
+    if (most < n) {
+      // Sessions that waited for an interpreter were not open at the same time: N / peak flatters.
+      const at = peak.atPeakPss?.processes ?? [];
+      const botPss = at.find((p) => p.pid === process.pid)?.pssBytes ?? 0;
+      const perSession = (peak.peakPssBytes - botPss) / Math.max(1, at.filter(isInterpreter).length);
+      const projected = botPss + n * perSession;
+      console.log(`  NOTE: at most ${most} of the ${n} sessions held an interpreter at once; the others waited for one, so N / peak PSS is not the cost of ${n} open sessions.`);
+      console.log(`  projected for ${n} open at once (bot + ${n} x ${(perSession / MB).toFixed(0)} MB per interpreter with its wrapper): ${(projected / GiB).toFixed(2)} GiB PSS, ${(n / (projected / GiB)).toFixed(1)} sessions per GiB`);
+    }
     console.log(`CPU of the tree: ${cpu.toFixed(1)} s in all, ${(cpu / n).toFixed(2)} CPU-s per session (starts included), ${(cpu / wallS).toFixed(2)} cores on average over the wall time`);
     console.log(`  of which ${stopped.orphanCpuSeconds.toFixed(1)} s from sandbox processes reaped outside the tree (killed wrapper), as of their last sample`);
+    console.log(`  not counted: the helper process (fakes + sampler) used ${stopped.helperCpuSeconds.toFixed(1)} CPU-s of the same machine`);
     console.log(`wait from admission to the first step's result, beyond the model's own time: p50 ${(percentile(waits, 0.5) / 1000).toFixed(2)} s, p95 ${(percentile(waits, 0.95) / 1000).toFixed(2)} s, max ${(Math.max(...waits) / 1000).toFixed(2)} s (${waits.length} sessions)`);
     console.log(`model turns as served: p50 ${percentile(models, 0.5).toFixed(0)} ms, p95 ${percentile(models, 0.95).toFixed(0)} ms (paced at ${turnMs})`);
     console.log(`refused at submit: ${refused}`);
@@ -183,7 +196,7 @@ export default async function bench(): Promise<void> {
     for (const f of failures.slice(0, 20)) console.log(`  FAIL ${f}`);
     if (failures.length > 20) console.log(`  ... ${failures.length - 20} more`);
   } finally {
-    helper.child.send({ cmd: 'exit' });
+    if (helper.child.connected) helper.child.send({ cmd: 'exit' });
     rmSync(storeDir, { recursive: true, force: true });
   }
 }

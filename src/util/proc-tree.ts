@@ -175,8 +175,9 @@ export interface TreeSampler {
   stop(): TreePeak;
 }
 
-/** Samples the tree every `intervalMs` and keeps the peaks. The timer does not keep Node alive. */
-export function sampleTree(root: number, intervalMs: number, options: TreeOptions = {}): TreeSampler {
+/** Samples the tree every `intervalMs` and keeps the peaks (`onSample` sees every sample). The
+ *  timer does not keep Node alive. */
+export function sampleTree(root: number, intervalMs: number, options: TreeOptions & { onSample?: (s: TreeSnapshot) => void } = {}): TreeSampler {
   const peak: TreePeak = { atPeakPss: null, peakPssBytes: 0, peakRssBytes: 0, samples: 0 };
   let last = new Map<number, ProcInfo>();
   let liveCpu = 0;
@@ -196,6 +197,7 @@ export function sampleTree(root: number, intervalMs: number, options: TreeOption
       peak.atPeakPss = snap;
     }
     peak.peakRssBytes = Math.max(peak.peakRssBytes, snap.rssBytes);
+    options.onSample?.(snap);
     return snap;
   };
   sample();

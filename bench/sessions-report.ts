@@ -11,7 +11,8 @@ export function percentile(xs: number[], q: number): number {
 }
 
 /** An interpreter process: node running the sandbox's child entry (not the namespace wrapper around it). */
-export const isInterpreter = (p: ProcInfo): boolean => p.comm !== 'unshare' && p.cmdline.includes('/sandbox/child/');
+// The interpreter's entry: the TypeScript sources, or their JavaScript copy in the sandbox cache (child-build.ts).
+export const isInterpreter = (p: ProcInfo): boolean => p.comm !== 'unshare' && /\/sandbox\/child\/|\/child-[0-9a-f]{16}\/main\.mjs/.test(p.cmdline);
 
 function line(label: string, ps: ProcInfo[]): string {
   const pss = ps.reduce((a, p) => a + (p.pssBytes ?? 0), 0);

@@ -24,7 +24,7 @@ import type { TreePeak } from '../src/util/proc-tree.ts';
 import { buildLimiters } from '../src/wiring/chat.ts';
 import { buildEngine } from '../src/wiring/engine.ts';
 import { WARM_UP, expected, question } from './sessions-script.ts';
-import { isInterpreter, peakBreakdown, percentile } from './sessions-report.ts';
+import { peakBreakdown, percentile } from './sessions-report.ts';
 
 const GiB = 2 ** 30;
 const MB = 2 ** 20;
@@ -120,6 +120,19 @@ export default async function bench(): Promise<void> {
     const limiters = await buildLimiters(env, limits, logger);
     const chat = createChatService({ engine: built.engine, store, limits, limiters, logger, maxSteps: env.CIR_MAX_STEPS });
 
+    // How the open sessions stood, from the sandbox's own count (cheap, in-process): with idle
+    // sessions saved, interpreters at the peak are not sessions open, so the bench says both.
+    const most = { live: 0, maxLive: 0, saved: 0, starting: 0, savedChars: 0 };
+    const watch = setInterval(() => {
+      const s = built.sandbox?.status();
+      if (!s) return;
+      most.live = Math.max(most.live, s.live);
+      most.maxLive = s.maxLive;
+      most.saved = Math.max(most.saved, s.saved);
+      most.starting = Math.max(most.starting, s.starting);
+      most.savedChars = Math.max(most.savedChars, s.savedChars);
+    }, 250);
+
     const tracks = new Map<string, Track>(); // by thread id
     const indexOf = (threadId: string) => Number(threadId.slice(1));
     chat.onEvent((e) => {
@@ -144,6 +157,7 @@ export default async function bench(): Promise<void> {
     );
     const refused = outcomes.filter((o) => !o.accepted).length;
     await chat.idle();
+    clearInterval(watch);
     const wallS = (performance.now() - t0) / 1000;
     await built.close(); // the interpreters exit and are reaped: their CPU lands in this process's children time
     const stopped = await helper.ask<{ peak: TreePeak; cpuSeconds: number; orphanCpuSeconds: number; helperCpuSeconds: number; mostInterpreters: number; turns: { session: number; turn: number; ms: number | null }[] }>('stop');
@@ -176,16 +190,7 @@ export default async function bench(): Promise<void> {
     console.log(`sessions per GiB (N / peak PSS): ${(n / (peak.peakPssBytes / GiB)).toFixed(1)}`);
     for (const line of peakBreakdown(peak, process.pid)) console.log(`  at peak: ${line}`);
     console.log(`  most interpreter processes in any sample: ${stopped.mostInterpreters}`);
-    const most = stopped.mostInterpreters;
-    if (most < n) {
-      // Sessions that waited for an interpreter were not open at the same time: N / peak flatters.
-      const at = peak.atPeakPss?.processes ?? [];
-      const botPss = at.find((p) => p.pid === process.pid)?.pssBytes ?? 0;
-      const perSession = (peak.peakPssBytes - botPss) / Math.max(1, at.filter(isInterpreter).length);
-      const projected = botPss + n * perSession;
-      console.log(`  NOTE: at most ${most} of the ${n} sessions held an interpreter at once; the others waited for one, so N / peak PSS is not the cost of ${n} open sessions.`);
-      console.log(`  projected for ${n} open at once (bot + ${n} x ${(perSession / MB).toFixed(0)} MB per interpreter with its wrapper): ${(projected / GiB).toFixed(2)} GiB PSS, ${(n / (projected / GiB)).toFixed(1)} sessions per GiB`);
-    }
+    console.log(`  sandbox status, most at any time: ${most.live} interpreters live (budget ${most.maxLive}), ${most.starting} starting, ${most.saved} sessions saved holding none (${(most.savedChars / MB).toFixed(2)} M characters of state kept)`);
     console.log(`CPU of the tree: ${cpu.toFixed(1)} s in all, ${(cpu / n).toFixed(2)} CPU-s per session (starts included), ${(cpu / wallS).toFixed(2)} cores on average over the wall time`);
     console.log(`  of which ${stopped.orphanCpuSeconds.toFixed(1)} s from sandbox processes reaped outside the tree (killed wrapper), as of their last sample`);
     console.log(`  not counted: the helper process (fakes + sampler) used ${stopped.helperCpuSeconds.toFixed(1)} CPU-s of the same machine`);

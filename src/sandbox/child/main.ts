@@ -84,14 +84,22 @@ process.on('message', (m: HostToChild) => {
       }
       break;
     case 'stats':
-      // CPU of the whole process (the Python thread included): the host's interrupt grace counts it.
-      send({ t: 'stats', rss: process.memoryUsage.rss(), cpuMs: (({ user, system }) => (user + system) / 1000)(process.cpuUsage()) });
+      void pythonCpu().then((cpu) => send({ t: 'stats', rss: process.memoryUsage.rss(), cpuMs: (cpu.user + cpu.system) / 1000 }));
       break;
   }
 });
 
 // The host went away: nothing may outlive it.
 process.on('disconnect', () => process.exit(0));
+
+// The host's interrupt grace counts the CPU the Python thread itself got since the interrupt: the
+// whole process's would include V8's background compile threads, which right after a start can burn
+// seconds of their own and got a busy but obedient block killed on a loaded machine.
+// worker.cpuUsage() answers while the thread runs wasm; Node before 22.19 lacks it.
+function pythonCpu(): Promise<NodeJS.CpuUsage> {
+  const w = worker as Worker & { cpuUsage?: () => Promise<NodeJS.CpuUsage> };
+  return typeof w.cpuUsage === 'function' ? w.cpuUsage().catch(() => process.cpuUsage()) : Promise.resolve(process.cpuUsage());
+}
 
 function clip(text: unknown): string {
   const s = String(text);

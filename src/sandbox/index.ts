@@ -4,7 +4,7 @@
 // processes is bounded by a memory budget. Nothing the sandboxed code does can take this process down.
 import { availableParallelism } from 'node:os';
 import { silentLogger, type Logger } from '../util/log.ts';
-import { buildChild } from './child-build.ts';
+import { buildChild, type BuiltChild } from './child-build.ts';
 import { Interpreter } from './interpreter.ts';
 import { detectLaunch, pyodideDir, type Launch, type NetworkMode } from './launch.ts';
 import { Pool } from './pool.ts';
@@ -52,9 +52,11 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
       'sandbox has NO network cut-off: sandboxed code is confined by the permission model only',
     );
   }
+  let child: BuiltChild | undefined;
   try {
     privateDir(cacheDir);
-    launch.builtChildDir = buildChild(cacheDir);
+    child = buildChild(cacheDir);
+    launch.builtChildDir = child.ensure();
   } catch (err) {
     logger.warn({ err }, 'sandbox: could not prepare the interpreter code as JavaScript; running it as TypeScript (slower starts)');
   }
@@ -68,6 +70,7 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
   const start = async (signal: AbortSignal): Promise<Interpreter> => {
     const snap = await snapshotPath;
     signal.throwIfAborted();
+    if (child) launch.builtChildDir = child.ensure();
     const opts = { launch, memoryMb: options.memoryMb, indexURL: pyodideDir, logger, signal };
     try {
       return await Interpreter.start({ ...opts, snapshotPath: snap });

@@ -111,7 +111,7 @@ export class Session implements SandboxSession, Resident {
       }
       if (this.closed) {
         // Closed while it waited for an interpreter: the one it got goes at once.
-        this.drop();
+        void this.drop();
         return { output: '', error: null, stopped: 'cancelled', stateLost: false, durationMs: Math.round(performance.now() - started) };
       }
       const interp = this.interp!;
@@ -124,7 +124,7 @@ export class Session implements SandboxSession, Resident {
       }
       if (o.processLost) {
         stateLost = true;
-        this.drop();
+        void this.drop();
         // Start fetching the replacement now, so the next block does not wait for it.
         this.replacement = this.deps.pool.acquire();
         this.replacement.catch(() => undefined);
@@ -144,7 +144,7 @@ export class Session implements SandboxSession, Resident {
   private async take(signal?: AbortSignal): Promise<{ lost: boolean; note: string }> {
     const died = this.interp !== null || this.lostWhileIdle; // its interpreter died between blocks
     this.lostWhileIdle = false;
-    if (this.interp) this.drop();
+    if (this.interp) await this.drop();
     this.unreserve();
     await this.deps.residency.acquire(this, signal);
     let interp: Interpreter;
@@ -164,7 +164,7 @@ export class Session implements SandboxSession, Resident {
     if (o.error === null && o.stopped === null && !o.processLost) return { lost: false, note: o.output };
     this.deps.logger.warn({ error: o.error, stopped: o.stopped }, 'sandbox session state did not load; the session goes on without it');
     if (o.processLost) {
-      this.drop();
+      await this.drop();
       return this.take(signal).then(() => ({ lost: true, note: '' }));
     }
     return { lost: true, note: '' };
@@ -186,8 +186,8 @@ export class Session implements SandboxSession, Resident {
     if (o.processLost) {
       // Saving killed it (or it ran out of time): the state is gone, the next block will say so.
       this.saved = null;
-      this.drop();
       this.lostWhileIdle = true;
+      await this.drop();
       return true;
     }
     if (o.state === undefined) {
@@ -196,18 +196,18 @@ export class Session implements SandboxSession, Resident {
       return false;
     }
     this.saved = o.state;
-    this.drop();
-    await interp.close();
+    await this.drop();
     return true;
   }
 
-  /** Lets the held interpreter go (its process is closed by whoever calls this, or already gone). */
-  private drop(): void {
-    if (this.interp === null) return;
+  /** Lets the held interpreter go and closes its process. Its budget slot is freed only once the
+   *  process is gone: until then its memory is still in use (freed at the kill, a replacement
+   *  started beside the dying process and the budget was exceeded by one on a loaded machine). */
+  private drop(): Promise<void> {
+    if (this.interp === null) return Promise.resolve();
     const interp = this.interp;
     this.interp = null;
-    this.deps.residency.dropped();
-    if (interp.alive) void interp.close();
+    return interp.close().finally(() => this.deps.residency.dropped());
   }
 
   private unreserve(): void {
@@ -225,11 +225,9 @@ export class Session implements SandboxSession, Resident {
     this.deps.residency.remove(this);
     const replacement = this.replacement;
     this.replacement = null;
-    const interp = this.interp;
-    this.drop();
     this.saved = null;
     await Promise.all([
-      interp?.close(),
+      this.drop(),
       replacement?.then(
         (it) => it.close(),
         () => undefined,

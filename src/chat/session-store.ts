@@ -11,7 +11,7 @@ export type AsyncSessionStore = Promised<SessionStore>;
 
 // A Record over every key: adding a SessionStore method without listing it here fails to compile.
 const METHODS: Record<keyof SessionStore, true> = {
-  createSession: true, updateSession: true, getSession: true, threadSessions: true, hasThread: true,
+  createSession: true, updateSession: true, updateSessionIf: true, getSession: true, threadSessions: true, hasThread: true,
   findBySourceEvent: true, sessionsSince: true, appendEvent: true, events: true, recordFeedback: true,
   feedback: true, hasSeenEvent: true, markEventSeen: true, pruneSeenEvents: true, pruneTraces: true,
   markInterrupted: true, schemaVersion: true, close: true,

@@ -3,40 +3,21 @@
 // keeping each thread's view current and handing it to the render pacer. What the store remembers
 // (history, traces, dedupe, feedback, recovery) is in records.ts.
 import { randomUUID } from 'node:crypto';
-import type { ResearchEvent, Turn } from '../engine/events.ts';
-import { mayControl, Quotas, refOf, threadKey, userKeyOf } from './admission.ts';
+import type { ResearchEvent } from '../engine/events.ts';
+import { mayControl, newRecord, Quotas, refOf, requestProblem, threadKey, userKeyOf } from './admission.ts';
 import { localLimiters, type SessionLimiters } from './limiters.ts';
 import type { ChatLimits } from './limits.ts';
 import * as msg from './messages.ts';
-import { RenderPacer, type ThreadRenderer } from './pacer.ts';
+import { RenderPacer } from './pacer.ts';
 import { ChatRecords } from './records.ts';
 import { consumeResearch } from './stream.ts';
 import type { CancelOptions, CancelOutcome, ChatEvent, ChatService, ChatServiceDeps, ChatStats, SubmitOptions } from './service.ts';
-import type { SessionStatus } from './store.ts';
+import { finalPatch, finalStatus, type Session } from './session-state.ts';
+import type { SessionRecord } from './store.ts';
 import type { Platform, ResearchRequest, SubmitOutcome, ThreadRef, ThreadSurface, ThreadView } from './types.ts';
 import { initialThreadView, isFinal, reduceThreadView, type ViewEvent } from './view.ts';
 
 type Rejection = Extract<SubmitOutcome, { accepted: false }>;
-
-interface Session {
-  id: string;
-  req: ResearchRequest;
-  userKey: string;
-  threadKey: string;
-  state: 'waiting' | 'running' | 'ended';
-  view: ThreadView;
-  surface: ThreadSurface;
-  renderer: ThreadRenderer;
-  controller: AbortController;
-  cancelledBy: string | null;
-  interrupted: boolean;
-  history: Turn[];
-  eventSeq: number;
-  thinking: string;
-  answer: Extract<ResearchEvent, { type: 'answer' }> | null;
-  ended: Promise<void>;
-  markEnded: () => void;
-}
 
 /** seen_events key of a refused request's platform event (accepted ones live in the sessions table). */
 const refusedKey = (sourceEventId: string): string => `refused:${sourceEventId}`;
@@ -57,6 +38,7 @@ export class ChatServiceImpl extends ChatRecords implements ChatService {
   #shuttingDown = false;
   readonly #finished: ChatStats['finished'] = { done: 0, failed: 0, cancelled: 0, interrupted: 0 };
   readonly #rejected: ChatStats['rejected'] = { quota: 0, capacity: 0, busy: 0, duplicate: 0, invalid: 0 };
+  readonly #ready: Promise<unknown>;
 
   constructor(deps: ChatServiceDeps) {
     super(deps);
@@ -64,7 +46,16 @@ export class ChatServiceImpl extends ChatRecords implements ChatService {
     this.#limiters = deps.limiters ?? localLimiters(this.#limits);
     this.#quotas = new Quotas(this.#limits);
     this.#pacer = new RenderPacer((sessionId, err) => this.#renderFailed(sessionId, err));
-    this.#quotas.seed(this.store.sessionsSince(this.now() - this.#limits.quotaWindowMs));
+    // Orphans marked first, then the quota windows seeded from what was asked before a restart.
+    this.#ready = this.ready()
+      .then(() => this.store.sessionsSince(this.now() - this.#limits.quotaWindowMs))
+      .then((recs) => this.#quotas.seed(recs))
+      .catch((err: unknown) => this.log.error({ err }, 'could not seed the quotas from the store'));
+  }
+
+  /** Queues a write of `s` behind its earlier ones. */
+  #write(s: Session, what: string, fn: () => Promise<unknown>): void {
+    s.writes = s.writes.then(() => this.persist(what, fn));
   }
 
   #emit(e: ChatEvent): void {
@@ -98,23 +89,29 @@ export class ChatServiceImpl extends ChatRecords implements ChatService {
   }
 
   async #submit(req: ResearchRequest, surface: ThreadSurface, opts: SubmitOptions, rememberRefusal: boolean): Promise<SubmitOutcome> {
-    const out = this.#admit(req, surface, opts);
+    await this.#ready;
+    const out = await this.#admit(req, surface, opts);
     if (out.accepted) return out;
     // Remembered before the refusal is posted, so a redelivery (Slack retry, app_mention/message
     // twin, gateway replay) is not refused twice. Not for Retry presses: those may be pressed again.
     if (rememberRefusal && req.sourceEventId && out.reason !== 'duplicate') {
       const key = refusedKey(req.sourceEventId);
-      this.persist('refusal', () => void this.store.markEventSeen(req.platform, key, this.now()));
+      await this.persist('refusal', () => this.store.markEventSeen(req.platform, key, this.now()));
     }
     return this.#refuse(surface, out);
   }
 
-  alreadySubmitted(platform: Platform, sourceEventId: string): boolean {
+  #activeFor(platform: Platform, sourceEventId: string): boolean {
     for (const s of this.#active.values()) if (s.req.platform === platform && s.req.sourceEventId === sourceEventId) return true;
+    return false;
+  }
+
+  async alreadySubmitted(platform: Platform, sourceEventId: string): Promise<boolean> {
+    if (this.#activeFor(platform, sourceEventId)) return true;
     try {
       return (
-        this.store.findBySourceEvent(platform, sourceEventId) !== null ||
-        this.store.hasSeenEvent(platform, refusedKey(sourceEventId))
+        (await this.store.findBySourceEvent(platform, sourceEventId)) !== null ||
+        (await this.store.hasSeenEvent(platform, refusedKey(sourceEventId)))
       );
     } catch (err) {
       // Never drop the only delivery because the store failed.
@@ -124,30 +121,29 @@ export class ChatServiceImpl extends ChatRecords implements ChatService {
   }
 
   async retry(sessionId: string, byUserId: string, surface: ThreadSurface, opts: SubmitOptions = {}): Promise<SubmitOutcome> {
-    const rec = this.store.getSession(sessionId);
+    const rec = await this.store.getSession(sessionId);
     const ref = rec?.ref ?? NO_REF;
     if (!rec || rec.status !== 'interrupted') return this.#refuse(surface, this.#reject(ref, 'invalid', msg.NOTHING_TO_RETRY_MESSAGE));
     if (!mayControl(rec.userId, byUserId, false)) return this.#refuse(surface, this.#reject(ref, 'invalid', msg.RETRY_NOT_YOURS_MESSAGE));
     const sourceEventId = `retry:${rec.id}`;
-    if (this.store.findBySourceEvent(rec.ref.platform, sourceEventId))
+    if (await this.store.findBySourceEvent(rec.ref.platform, sourceEventId))
       return this.#refuse(surface, this.#reject(ref, 'duplicate', msg.ALREADY_RETRIED_MESSAGE));
     // The asker's own request again: their quotas, the thread's history, one session per thread.
     return this.#submit({ ...rec.ref, userId: rec.userId, question: rec.question, sourceEventId }, surface, opts, false);
   }
 
-  #admit(req: ResearchRequest, surface: ThreadSurface, opts: SubmitOptions): SubmitOutcome {
+  async #admit(req: ResearchRequest, surface: ThreadSurface, opts: SubmitOptions): Promise<SubmitOutcome> {
     const now = this.now();
     // First: a redelivered request is the same request, whatever else changed since.
-    if (req.sourceEventId && this.alreadySubmitted(req.platform, req.sourceEventId))
+    if (req.sourceEventId && (await this.alreadySubmitted(req.platform, req.sourceEventId)))
       return this.#reject(req, 'duplicate', msg.DUPLICATE_MESSAGE);
-    const question = typeof req.question === 'string' ? req.question.trim() : '';
-    const maxChars = this.deps.maxQuestionChars ?? 4000;
-    if (!question) return this.#reject(req, 'invalid', msg.EMPTY_QUESTION_MESSAGE);
-    if (!req.userId || typeof req.userId !== 'string') return this.#reject(req, 'invalid', 'Could not tell who asked; please try again.');
-    if (question.length > maxChars) return this.#reject(req, 'invalid', msg.tooLongMessage(maxChars));
+    // From here to registering the session nothing awaits: a twin request sees it in memory
+    // (asked again: a twin may have registered while the store was asked).
+    if (req.sourceEventId && this.#activeFor(req.platform, req.sourceEventId)) return this.#reject(req, 'duplicate', msg.DUPLICATE_MESSAGE);
+    const problem = requestProblem(req, this.deps.maxQuestionChars ?? 4000);
+    if (problem) return this.#reject(req, 'invalid', problem);
     if (this.#shuttingDown) return this.#reject(req, 'capacity', msg.SHUTDOWN_MESSAGE);
-    const tKey = threadKey(req);
-    const busyId = this.#byThread.get(tKey);
+    const busyId = this.#byThread.get(threadKey(req));
     if (busyId) return this.#reject(req, 'busy', msg.BUSY_MESSAGE, { activeSessionId: busyId });
     const refusal = this.#quotas.check(req, now);
     if (refusal) return this.#reject(req, 'quota', refusal.message, { retryAt: refusal.retryAt });
@@ -155,45 +151,54 @@ export class ChatServiceImpl extends ChatRecords implements ChatService {
     const freeSlots = Math.max(0, this.#limits.maxConcurrent - this.#running);
     if (this.#waiting >= this.#limits.queueMax + freeSlots) return this.#reject(req, 'capacity', msg.CAPACITY_MESSAGE);
 
-    const id = randomUUID();
-    const clean: ResearchRequest = { ...req, question };
-    const history = this.history(req);
+    const rec = newRecord(randomUUID(), req, req.question.trim(), now);
+    const ahead = this.#waiting;
+    const s = this.#open(rec, surface, opts, ahead);
+    this.#quotas.take(req, now, rec.id);
     // The session row is the dedupe record (unique per platform event): accepting and deduping are
     // one write, so a crash before it leaves a redelivery to be processed, never dropped.
     let created = true;
-    this.persist('create', () => {
-      created = this.store.createSession({
-        id,
-        ref: refOf(req),
-        userId: req.userId,
-        question,
-        status: 'queued',
-        createdAt: now,
-        startedAt: null,
-        finishedAt: null,
-        answer: null,
-        citations: null,
-        error: null,
-        cancelledBy: null,
-        sourceEventId: req.sourceEventId ?? null,
-        steps: null,
-      });
+    await this.persist('create', async () => {
+      created = await this.store.createSession(rec);
     });
-    if (!created) return this.#reject(req, 'duplicate', msg.DUPLICATE_MESSAGE);
-    this.#quotas.take(req, now, id);
-    const userKey = userKeyOf(req);
-    const ahead = this.#waiting;
+    if (!created) {
+      this.#forget(s);
+      this.#quotas.release(req, rec.id);
+      return this.#reject(req, 'duplicate', msg.DUPLICATE_MESSAGE);
+    }
+    s.history = await this.history(req).catch(() => []);
+    this.#schedule(s);
+    return { accepted: true, sessionId: rec.id, ahead };
+  }
+
+  /**
+   * Runs a session another process admitted (a research job taken by a worker): its record is in
+   * the shared store already. Resolves when it has ended (or was withdrawn before it started).
+   */
+  async runAdmitted(rec: SessionRecord, surface: ThreadSurface, opts: SubmitOptions = {}): Promise<void> {
+    await this.#ready;
+    const req: ResearchRequest = { ...rec.ref, userId: rec.userId, question: rec.question, sourceEventId: rec.sourceEventId ?? undefined };
+    const s = this.#open({ ...rec, ref: refOf(rec.ref) }, surface, opts, 0, req);
+    s.history = (await this.history(rec.ref).catch(() => [])).slice();
+    this.#schedule(s);
+    await s.ended;
+  }
+
+  /** Registers a new waiting session in memory (counted, its thread taken). */
+  #open(rec: SessionRecord, surface: ThreadSurface, opts: SubmitOptions, ahead: number, req?: ResearchRequest): Session {
+    const clean: ResearchRequest = req ?? { ...rec.ref, userId: rec.userId, question: rec.question, ...(rec.sourceEventId ? { sourceEventId: rec.sourceEventId } : {}) };
+    const tKey = threadKey(rec.ref);
     let markEnded!: () => void;
     const ended = new Promise<void>((resolve) => (markEnded = resolve));
     const s: Session = {
-      id,
+      id: rec.id,
       req: clean,
-      userKey,
+      userKey: userKeyOf(clean),
       threadKey: tKey,
       state: 'waiting',
-      view: initialThreadView(id, clean, this.maxSteps, now, ahead),
+      view: initialThreadView(rec.id, clean, this.maxSteps, rec.createdAt, ahead),
       surface,
-      renderer: this.#pacer.open(id, surface, {
+      renderer: this.#pacer.open(rec.id, surface, {
         minIntervalMs: opts.minIntervalMs ?? 1000,
         pacingKey: opts.pacingKey ?? tKey,
         finalAttempts: opts.finalAttempts ?? 8,
@@ -201,26 +206,43 @@ export class ChatServiceImpl extends ChatRecords implements ChatService {
       controller: new AbortController(),
       cancelledBy: null,
       interrupted: false,
-      history,
+      history: [],
       eventSeq: 0,
       thinking: '',
       answer: null,
+      writes: Promise.resolve(),
       ended,
       markEnded,
     };
-    this.#active.set(id, s);
-    this.#byThread.set(tKey, id);
-    const userActive = this.#userActive.get(userKey) ?? 0;
-    this.#userActive.set(userKey, userActive + 1);
-    // Shown only if it really has to wait; one that starts at once shows its first step instead.
-    const mustWait = this.#running + this.#waiting >= this.#limits.maxConcurrent || userActive >= this.#limits.userConcurrent;
+    this.#active.set(s.id, s);
+    this.#byThread.set(tKey, s.id);
+    this.#userActive.set(s.userKey, (this.#userActive.get(s.userKey) ?? 0) + 1);
     this.#waiting += 1;
-    if (mustWait) s.renderer.update(s.view);
-    this.#emit({ kind: 'session', sessionId: id, ref: s.view.ref, status: 'queued', durationMs: null });
+    return s;
+  }
+
+  /** Undoes #open for a session that never was (its record could not be written). */
+  #forget(s: Session): void {
+    s.state = 'ended';
+    this.#waiting -= 1;
+    this.#active.delete(s.id);
+    if (this.#byThread.get(s.threadKey) === s.id) this.#byThread.delete(s.threadKey);
+    const left = (this.#userActive.get(s.userKey) ?? 1) - 1;
+    if (left > 0) this.#userActive.set(s.userKey, left);
+    else this.#userActive.delete(s.userKey);
+    s.renderer.abandon();
+    s.markEnded();
+  }
+
+  #schedule(s: Session): void {
+    // Shown only if it really has to wait; one that starts at once shows its first step instead.
+    const userActive = (this.#userActive.get(s.userKey) ?? 1) - 1;
+    const mustWait = this.#running + this.#waiting > this.#limits.maxConcurrent || userActive >= this.#limits.userConcurrent;
+    if (mustWait && s.state === 'waiting') s.renderer.update(s.view);
+    this.#emit({ kind: 'session', sessionId: s.id, ref: s.view.ref, status: 'queued', durationMs: null });
     void this.#limiters
-      .schedule(userKey, () => this.#run(s))
-      .catch((err: unknown) => this.log.error({ err, sessionId: id }, 'scheduler failed'));
-    return { accepted: true, sessionId: id, ahead };
+      .schedule(s.userKey, () => this.#run(s))
+      .catch((err: unknown) => this.log.error({ err, sessionId: s.id }, 'scheduler failed'));
   }
 
   /** Keeps "n ahead of you" current for every waiting session. */
@@ -246,7 +268,19 @@ export class ChatServiceImpl extends ChatRecords implements ChatService {
     this.#waiting -= 1;
     this.#running += 1;
     const startedAt = this.now();
-    this.persist('start', () => this.store.updateSession(s.id, { status: 'running', startedAt }));
+    // Conditional: where several processes share the store, a session withdrawn (Stop while
+    // queued) or given up (its worker's job stalled) elsewhere must not start here after all.
+    let mine = true;
+    await (s.writes = s.writes.then(() =>
+      this.persist('start', async () => {
+        mine = await this.store.updateSessionIf(s.id, ['queued'], { status: 'running', startedAt });
+      }),
+    ));
+    if (!mine || s.state !== 'running') {
+      if (!mine) this.log.info({ sessionId: s.id }, 'session withdrawn elsewhere before it started');
+      if (s.state === 'running') this.#drop(s);
+      return;
+    }
     this.#emit({ kind: 'session', sessionId: s.id, ref: s.view.ref, status: 'running', durationMs: null });
     this.#refreshQueue();
     const signal = s.controller.signal;
@@ -272,9 +306,11 @@ export class ChatServiceImpl extends ChatRecords implements ChatService {
       if (s.thinking) {
         const thinking: ResearchEvent = { type: 'thinking', text: s.thinking };
         s.thinking = '';
-        this.persist('event', () => this.store.appendEvent(s.id, s.eventSeq++, at, thinking));
+        const seq = s.eventSeq++;
+        this.#write(s, 'event', () => this.store.appendEvent(s.id, seq, at, thinking));
       }
-      this.persist('event', () => this.store.appendEvent(s.id, s.eventSeq++, at, ev));
+      const seq = s.eventSeq++;
+      this.#write(s, 'event', () => this.store.appendEvent(s.id, seq, at, ev));
     }
     this.#emit({ kind: 'research', sessionId: s.id, ref: s.view.ref, event: ev });
     if (ev.type === 'answer') s.answer = ev;
@@ -286,8 +322,8 @@ export class ChatServiceImpl extends ChatRecords implements ChatService {
     }
   }
 
-  #end(s: Session): void {
-    if (s.state === 'ended') return;
+  /** Takes an ended session out of the counts and maps. */
+  #release(s: Session): boolean {
     if (s.state === 'running') this.#running -= 1;
     else this.#waiting -= 1;
     const wasWaiting = s.state === 'waiting';
@@ -297,34 +333,38 @@ export class ChatServiceImpl extends ChatRecords implements ChatService {
     if (left > 0) this.#userActive.set(s.userKey, left);
     else this.#userActive.delete(s.userKey);
     if (this.#byThread.get(s.threadKey) === s.id) this.#byThread.delete(s.threadKey);
-    // Never started: the question does not count against the quotas.
-    if (wasWaiting) this.#quotas.release(s.req, s.id);
-    const v = s.view;
-    const status: SessionStatus =
-      v.status.state === 'done' ? 'done' : v.status.state === 'cancelled' ? 'cancelled' : v.status.state === 'interrupted' ? 'interrupted' : 'failed';
-    this.#finished[status as keyof ChatStats['finished']] += 1;
-    const finishedAt = v.finishedAt ?? this.now();
-    const answerEvent = status === 'done' ? s.answer : null;
-    this.persist('finish', () =>
-      this.store.updateSession(s.id, {
-        status,
-        finishedAt,
-        answer: answerEvent?.text ?? null,
-        citations: answerEvent?.citations ?? null,
-        error: v.status.state === 'failed' ? v.status.message : null,
-        cancelledBy: s.cancelledBy,
-        steps: answerEvent?.steps ?? v.steps.length,
-      }),
-    );
-    this.#emit({ kind: 'session', sessionId: s.id, ref: v.ref, status, durationMs: finishedAt - v.startedAt });
-    // The complete trace follows the final view, once, for any session that ran code.
-    void s.renderer.finish(v, v.steps.length > 0 ? () => this.#attachTrace(s) : undefined);
+    return wasWaiting;
+  }
+
+  /** A session another process decided about: nothing is shown or written here. */
+  #drop(s: Session): void {
+    this.#release(s);
+    s.renderer.abandon();
     s.markEnded();
     this.#refreshQueue();
   }
 
+  #end(s: Session): void {
+    if (s.state === 'ended') return;
+    // Never started: the question does not count against the quotas.
+    if (this.#release(s)) this.#quotas.release(s.req, s.id);
+    const v = s.view;
+    const status = finalStatus(v);
+    this.#finished[status as keyof ChatStats['finished']] += 1;
+    const finishedAt = v.finishedAt ?? this.now();
+    // Conditional, like the start: a session already decided elsewhere keeps that record.
+    this.#write(s, 'finish', () => this.store.updateSessionIf(s.id, ['queued', 'running'], finalPatch(s, status, finishedAt)));
+    this.#emit({ kind: 'session', sessionId: s.id, ref: v.ref, status, durationMs: finishedAt - v.startedAt });
+    // The complete trace follows the final view, once, for any session that ran code.
+    void s.renderer.finish(v, v.steps.length > 0 ? () => this.#attachTrace(s) : undefined);
+    // Ended once its record is written: whoever waits on it (Stop, shutdown, tests) reads it back.
+    void s.writes.then(() => s.markEnded());
+    this.#refreshQueue();
+  }
+
   async #attachTrace(s: Session): Promise<void> {
-    const content = this.trace(s.id);
+    await s.writes;
+    const content = await this.trace(s.id);
     if (content !== null) await s.surface.attachTrace(this.traceFilename(s.id), content);
   }
 
@@ -362,8 +402,8 @@ export class ChatServiceImpl extends ChatRecords implements ChatService {
     return 'stopped';
   }
 
-  isResearchThread(ref: ThreadRef): boolean {
-    return this.#byThread.has(threadKey(ref)) || this.store.hasThread(ref);
+  async isResearchThread(ref: ThreadRef): Promise<boolean> {
+    return this.#byThread.has(threadKey(ref)) || (await this.store.hasThread(ref));
   }
 
   followupWithoutMention(): boolean {
@@ -374,7 +414,7 @@ export class ChatServiceImpl extends ChatRecords implements ChatService {
     return this.#byThread.get(threadKey(ref)) ?? null;
   }
 
-  view(sessionId: string): ThreadView | null {
+  async view(sessionId: string): Promise<ThreadView | null> {
     return this.#active.get(sessionId)?.view ?? super.view(sessionId);
   }
 

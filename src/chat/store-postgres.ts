@@ -4,7 +4,7 @@
 // gateways racing on a Slack retry still write exactly one row.
 import pg from 'pg';
 import type { Citation, ResearchEvent } from '../engine/events.ts';
-import type { AsyncSessionStore } from './session-store.ts';
+import { ASYNC_STORE, type AsyncSessionStore } from './session-store.ts';
 import { PATCH_COLUMNS, toRecord, type Row, type SessionPatch, type SessionRecord, type SessionStatus, type StoredEvent } from './store.ts';
 import type { Platform, ThreadRef } from './types.ts';
 
@@ -104,6 +104,7 @@ const SESSION_COLUMNS =
   'finished_at, answer, citations, error, cancelled_by, source_event_id, steps';
 
 class PostgresSessionStore implements AsyncSessionStore {
+  readonly [ASYNC_STORE] = true;
   readonly #pool: pg.Pool;
   #closed = false;
   constructor(pool: pg.Pool) {

@@ -179,7 +179,14 @@ export class ChatServiceImpl extends ChatRecords implements ChatService {
     await this.#ready;
     const req: ResearchRequest = { ...rec.ref, userId: rec.userId, question: rec.question, sourceEventId: rec.sourceEventId ?? undefined };
     const s = this.#open({ ...rec, ref: refOf(rec.ref) }, surface, opts, 0, req);
-    s.history = (await this.history(rec.ref).catch(() => [])).slice();
+    if (this.#shuttingDown) {
+      // Taken just as this worker began to stop: told like any session still waiting then.
+      s.interrupted = true;
+      this.#onEvent(s, { type: 'cancelled' });
+      this.#end(s);
+      return s.ended;
+    }
+    s.history = await this.history(rec.ref).catch(() => []);
     this.#schedule(s);
     await s.ended;
   }

@@ -41,7 +41,8 @@ export function createDiscordAdapter(deps: DiscordAdapterDeps, options: DiscordA
   let client: Client | null = null;
   // Writes go through a REST client of our own: Client#destroy() clears its token, but research
   // still running at shutdown must deliver its final view.
-  let rest: REST | null = null;
+  // Made at once, not at start(): a worker renders through it without a gateway connection.
+  let rest: REST | null = env.DISCORD_TOKEN ? new REST({ api: env.DISCORD_API_URL }).setToken(env.DISCORD_TOKEN) : null;
   const rateLimitListeners: ((waitMs: number) => void)[] = [];
   let connected = false;
   let detail = 'not started';
@@ -49,6 +50,10 @@ export function createDiscordAdapter(deps: DiscordAdapterDeps, options: DiscordA
   return {
     name: 'discord',
     routes: [],
+    async connectRest() {
+      if (!rest) throw new Error('DISCORD_TOKEN is not set (see README.md (Discord section))');
+      detail = 'rest only (worker)';
+    },
     async start() {
       if (!env.DISCORD_TOKEN) throw new Error('DISCORD_TOKEN is not set (see README.md (Discord section))');
       const c = new Client({
@@ -60,8 +65,7 @@ export function createDiscordAdapter(deps: DiscordAdapterDeps, options: DiscordA
         allowedMentions: { parse: [], repliedUser: false },
       });
       client = c;
-      const r = new REST({ api: env.DISCORD_API_URL }).setToken(env.DISCORD_TOKEN);
-      rest = r;
+      const r = (rest ??= new REST({ api: env.DISCORD_API_URL }).setToken(env.DISCORD_TOKEN));
       const handlers = createHandlers({
         client: c,
         rest: r,

@@ -240,19 +240,32 @@ export function createSlackAdapter(deps: SlackAdapterDeps): PlatformAdapter {
         ]
       : [];
 
+  const identify = async () => {
+    let auth;
+    try {
+      auth = await client.auth.test();
+    } catch (err) {
+      throw new Error(`Slack rejected SLACK_BOT_TOKEN (${slackErrorCode(err)}): check the Bot User OAuth Token`, { cause: err });
+    }
+    botUserId = String(auth.user_id ?? '');
+    botId = auth.bot_id ? String(auth.bot_id) : undefined;
+    return auth;
+  };
+
   return {
     name: 'slack',
     routes,
+    async connectRest() {
+      const auth = await identify();
+      logger.info({ botUserId, team: auth.team_id }, 'slack: web api ready (no event connection)');
+    },
     async start() {
-      let auth;
       try {
         await app.init(); // auth.test: checks the token
-        auth = await client.auth.test();
       } catch (err) {
         throw new Error(`Slack rejected SLACK_BOT_TOKEN (${slackErrorCode(err)}): check the Bot User OAuth Token`, { cause: err });
       }
-      botUserId = String(auth.user_id ?? '');
-      botId = auth.bot_id ? String(auth.bot_id) : undefined;
+      const auth = await identify();
       running = true;
       if (socketMode) {
         try {
@@ -277,8 +290,9 @@ export function createSlackAdapter(deps: SlackAdapterDeps): PlatformAdapter {
         detail: socketMode ? 'socket mode' : `http events at POST ${SLACK_EVENTS_PATH}`,
       };
     },
-    surface(ref: ThreadRef) {
-      return new SlackThreadSurface(surfaceCtx, { ref, userId: '', dm: ref.channelId.startsWith('D') });
+    surface(ref: ThreadRef, userId = '') {
+      // With the asker known (a worker rendering a queued session), it is a full research surface.
+      return userId ? researchSurface(ref, userId) : new SlackThreadSurface(surfaceCtx, { ref, userId: '', dm: ref.channelId.startsWith('D') });
     },
     onRateLimit(listener) {
       rateLimitListeners.push(listener);

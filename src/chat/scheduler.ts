@@ -12,7 +12,7 @@ import { RenderPacer } from './pacer.ts';
 import { ChatRecords } from './records.ts';
 import { consumeResearch } from './stream.ts';
 import type { CancelOptions, CancelOutcome, ChatEvent, ChatService, ChatServiceDeps, ChatStats, SubmitOptions } from './service.ts';
-import { finalPatch, finalStatus, type Session } from './session-state.ts';
+import { finalPatch, finalStatus, SessionBook, type Session } from './session-state.ts';
 import type { SessionRecord } from './store.ts';
 import type { Platform, ResearchRequest, SubmitOutcome, ThreadRef, ThreadSurface, ThreadView } from './types.ts';
 import { initialThreadView, isFinal, reduceThreadView, type ViewEvent } from './view.ts';
@@ -28,13 +28,8 @@ export class ChatServiceImpl extends ChatRecords implements ChatService {
   readonly #limiters: SessionLimiters;
   readonly #quotas: Quotas;
   readonly #pacer: RenderPacer;
-  readonly #active = new Map<string, Session>();
-  readonly #byThread = new Map<string, string>();
-  /** Waiting + running sessions per user key. */
-  readonly #userActive = new Map<string, number>();
+  readonly #book = new SessionBook();
   readonly #listeners = new Set<(e: ChatEvent) => void>();
-  #running = 0;
-  #waiting = 0;
   #shuttingDown = false;
   readonly #finished: ChatStats['finished'] = { done: 0, failed: 0, cancelled: 0, interrupted: 0 };
   readonly #rejected: ChatStats['rejected'] = { quota: 0, capacity: 0, busy: 0, duplicate: 0, invalid: 0 };
@@ -101,13 +96,8 @@ export class ChatServiceImpl extends ChatRecords implements ChatService {
     return this.#refuse(surface, out);
   }
 
-  #activeFor(platform: Platform, sourceEventId: string): boolean {
-    for (const s of this.#active.values()) if (s.req.platform === platform && s.req.sourceEventId === sourceEventId) return true;
-    return false;
-  }
-
   async alreadySubmitted(platform: Platform, sourceEventId: string): Promise<boolean> {
-    if (this.#activeFor(platform, sourceEventId)) return true;
+    if (this.#book.hasSource(platform, sourceEventId)) return true;
     try {
       return (
         (await this.store.findBySourceEvent(platform, sourceEventId)) !== null ||
@@ -139,20 +129,20 @@ export class ChatServiceImpl extends ChatRecords implements ChatService {
       return this.#reject(req, 'duplicate', msg.DUPLICATE_MESSAGE);
     // From here to registering the session nothing awaits: a twin request sees it in memory
     // (asked again: a twin may have registered while the store was asked).
-    if (req.sourceEventId && this.#activeFor(req.platform, req.sourceEventId)) return this.#reject(req, 'duplicate', msg.DUPLICATE_MESSAGE);
+    if (req.sourceEventId && this.#book.hasSource(req.platform, req.sourceEventId)) return this.#reject(req, 'duplicate', msg.DUPLICATE_MESSAGE);
     const problem = requestProblem(req, this.deps.maxQuestionChars ?? 4000);
     if (problem) return this.#reject(req, 'invalid', problem);
     if (this.#shuttingDown) return this.#reject(req, 'capacity', msg.SHUTDOWN_MESSAGE);
-    const busyId = this.#byThread.get(threadKey(req));
+    const busyId = this.#book.byThread.get(threadKey(req));
     if (busyId) return this.#reject(req, 'busy', msg.BUSY_MESSAGE, { activeSessionId: busyId });
     const refusal = this.#quotas.check(req, now);
     if (refusal) return this.#reject(req, 'quota', refusal.message, { retryAt: refusal.retryAt });
     // Requests that can start at once do not count against the queue bound.
-    const freeSlots = Math.max(0, this.#limits.maxConcurrent - this.#running);
-    if (this.#waiting >= this.#limits.queueMax + freeSlots) return this.#reject(req, 'capacity', msg.CAPACITY_MESSAGE);
+    const freeSlots = Math.max(0, this.#limits.maxConcurrent - this.#book.running);
+    if (this.#book.waiting >= this.#limits.queueMax + freeSlots) return this.#reject(req, 'capacity', msg.CAPACITY_MESSAGE);
 
     const rec = newRecord(randomUUID(), req, req.question.trim(), now);
-    const ahead = this.#waiting;
+    const ahead = this.#book.waiting;
     const s = this.#open(rec, surface, opts, ahead);
     this.#quotas.take(req, now, rec.id);
     // The session row is the dedupe record (unique per platform event): accepting and deduping are
@@ -221,30 +211,21 @@ export class ChatServiceImpl extends ChatRecords implements ChatService {
       ended,
       markEnded,
     };
-    this.#active.set(s.id, s);
-    this.#byThread.set(tKey, s.id);
-    this.#userActive.set(s.userKey, (this.#userActive.get(s.userKey) ?? 0) + 1);
-    this.#waiting += 1;
+    this.#book.add(s);
     return s;
   }
 
   /** Undoes #open for a session that never was (its record could not be written). */
   #forget(s: Session): void {
-    s.state = 'ended';
-    this.#waiting -= 1;
-    this.#active.delete(s.id);
-    if (this.#byThread.get(s.threadKey) === s.id) this.#byThread.delete(s.threadKey);
-    const left = (this.#userActive.get(s.userKey) ?? 1) - 1;
-    if (left > 0) this.#userActive.set(s.userKey, left);
-    else this.#userActive.delete(s.userKey);
+    this.#book.remove(s);
     s.renderer.abandon();
     s.markEnded();
   }
 
   #schedule(s: Session): void {
     // Shown only if it really has to wait; one that starts at once shows its first step instead.
-    const userActive = (this.#userActive.get(s.userKey) ?? 1) - 1;
-    const mustWait = this.#running + this.#waiting > this.#limits.maxConcurrent || userActive >= this.#limits.userConcurrent;
+    const userActive = this.#book.userCount(s.userKey) - 1;
+    const mustWait = this.#book.running + this.#book.waiting > this.#limits.maxConcurrent || userActive >= this.#limits.userConcurrent;
     if (mustWait && s.state === 'waiting') s.renderer.update(s.view);
     this.#emit({ kind: 'session', sessionId: s.id, ref: s.view.ref, status: 'queued', durationMs: null });
     void this.#limiters
@@ -255,7 +236,7 @@ export class ChatServiceImpl extends ChatRecords implements ChatService {
   /** Keeps "n ahead of you" current for every waiting session. */
   #refreshQueue(): void {
     let ahead = 0;
-    for (const s of this.#active.values()) {
+    for (const s of this.#book.active.values()) {
       if (s.state !== 'waiting') continue;
       if (s.view.status.state === 'queued' && s.view.status.ahead !== ahead) this.#apply(s, { type: 'queued', ahead });
       ahead += 1;
@@ -271,9 +252,7 @@ export class ChatServiceImpl extends ChatRecords implements ChatService {
 
   async #run(s: Session): Promise<void> {
     if (s.state !== 'waiting') return; // withdrawn while queued
-    s.state = 'running';
-    this.#waiting -= 1;
-    this.#running += 1;
+    this.#book.started(s);
     const startedAt = this.now();
     // Conditional: where several processes share the store, a session withdrawn (Stop while
     // queued) or given up (its worker's job stalled) elsewhere must not start here after all.
@@ -283,9 +262,10 @@ export class ChatServiceImpl extends ChatRecords implements ChatService {
         mine = await this.store.updateSessionIf(s.id, ['queued'], { status: 'running', startedAt });
       }),
     ));
-    if (!mine || s.state !== 'running') {
+    const state = s.state as Session['state']; // a Stop or shutdown may have come meanwhile
+    if (!mine || state !== 'running') {
       if (!mine) this.log.info({ sessionId: s.id }, 'session withdrawn elsewhere before it started');
-      if (s.state === 'running') this.#drop(s);
+      if (state === 'running') this.#drop(s);
       return;
     }
     this.#emit({ kind: 'session', sessionId: s.id, ref: s.view.ref, status: 'running', durationMs: null });
@@ -329,23 +309,9 @@ export class ChatServiceImpl extends ChatRecords implements ChatService {
     }
   }
 
-  /** Takes an ended session out of the counts and maps. */
-  #release(s: Session): boolean {
-    if (s.state === 'running') this.#running -= 1;
-    else this.#waiting -= 1;
-    const wasWaiting = s.state === 'waiting';
-    s.state = 'ended';
-    this.#active.delete(s.id);
-    const left = (this.#userActive.get(s.userKey) ?? 1) - 1;
-    if (left > 0) this.#userActive.set(s.userKey, left);
-    else this.#userActive.delete(s.userKey);
-    if (this.#byThread.get(s.threadKey) === s.id) this.#byThread.delete(s.threadKey);
-    return wasWaiting;
-  }
-
   /** A session another process decided about: nothing is shown or written here. */
   #drop(s: Session): void {
-    this.#release(s);
+    this.#book.remove(s);
     s.renderer.abandon();
     s.markEnded();
     this.#refreshQueue();
@@ -354,7 +320,7 @@ export class ChatServiceImpl extends ChatRecords implements ChatService {
   #end(s: Session): void {
     if (s.state === 'ended') return;
     // Never started: the question does not count against the quotas.
-    if (this.#release(s)) this.#quotas.release(s.req, s.id);
+    if (this.#book.remove(s)) this.#quotas.release(s.req, s.id);
     const v = s.view;
     const status = finalStatus(v);
     this.#finished[status as keyof ChatStats['finished']] += 1;
@@ -376,18 +342,18 @@ export class ChatServiceImpl extends ChatRecords implements ChatService {
   }
 
   #renderFailed(sessionId: string, err: unknown): void {
-    const ref = this.#active.get(sessionId)?.view.ref ?? NO_REF;
+    const ref = this.#book.active.get(sessionId)?.view.ref ?? NO_REF;
     this.log.warn({ err, sessionId }, 'render failed; will retry with the latest view');
     this.#emit({ kind: 'render-error', sessionId, ref, error: err instanceof Error ? err.message : String(err) });
   }
 
   async cancel(ref: ThreadRef, byUserId: string, opts: CancelOptions = {}): Promise<CancelOutcome> {
-    const id = this.#byThread.get(threadKey(ref));
+    const id = this.#book.byThread.get(threadKey(ref));
     return id ? this.cancelSession(id, byUserId, opts) : 'inactive';
   }
 
   async cancelSession(sessionId: string, byUserId: string, opts: CancelOptions = {}): Promise<CancelOutcome> {
-    const s = this.#active.get(sessionId);
+    const s = this.#book.active.get(sessionId);
     if (!s || s.state === 'ended') return 'inactive';
     if (!mayControl(s.req.userId, byUserId, opts.moderator === true)) {
       this.log.info({ sessionId, by: byUserId }, 'stop refused: not the asker');
@@ -410,7 +376,7 @@ export class ChatServiceImpl extends ChatRecords implements ChatService {
   }
 
   async isResearchThread(ref: ThreadRef): Promise<boolean> {
-    return this.#byThread.has(threadKey(ref)) || (await this.store.hasThread(ref));
+    return this.#book.byThread.has(threadKey(ref)) || (await this.store.hasThread(ref));
   }
 
   followupWithoutMention(): boolean {
@@ -418,17 +384,17 @@ export class ChatServiceImpl extends ChatRecords implements ChatService {
   }
 
   activeSession(ref: ThreadRef): string | null {
-    return this.#byThread.get(threadKey(ref)) ?? null;
+    return this.#book.byThread.get(threadKey(ref)) ?? null;
   }
 
   async view(sessionId: string): Promise<ThreadView | null> {
-    return this.#active.get(sessionId)?.view ?? super.view(sessionId);
+    return this.#book.active.get(sessionId)?.view ?? super.view(sessionId);
   }
 
   stats(): ChatStats {
     return {
-      running: this.#running,
-      queued: this.#waiting,
+      running: this.#book.running,
+      queued: this.#book.waiting,
       finished: { ...this.#finished },
       rejected: { ...this.#rejected },
       pendingRenders: this.#pacer.pending(),
@@ -442,20 +408,20 @@ export class ChatServiceImpl extends ChatRecords implements ChatService {
   }
 
   async idle(): Promise<void> {
-    while (this.#active.size) await Promise.all([...this.#active.values()].map((s) => s.ended));
+    while (this.#book.active.size) await Promise.all([...this.#book.active.values()].map((s) => s.ended));
     await this.#pacer.drained();
   }
 
   async shutdown(graceMs: number): Promise<void> {
     this.#shuttingDown = true;
     this.stopTimers();
-    for (const s of [...this.#active.values()]) {
+    for (const s of [...this.#book.active.values()]) {
       if (s.state !== 'waiting') continue;
       s.interrupted = true;
       this.#onEvent(s, { type: 'cancelled' });
       this.#end(s);
     }
-    const running = () => [...this.#active.values()];
+    const running = () => [...this.#book.active.values()];
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       Promise.all(running().map((s) => s.ended)),

@@ -11,7 +11,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { startFakeLlm, type FakeLlmOptions, type Script } from '../fakes/llm.ts';
 import { startFakeSearch } from '../fakes/search.ts';
-import { startFakeSlack } from '../fakes/slack.ts';
+import { startFakeSlack, type FakeSlackOptions } from '../fakes/slack.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -62,13 +62,14 @@ export interface ClusterOptions {
   workers: number;
   /** Extra settings for every process. */
   env?: Record<string, string>;
+  slack?: FakeSlackOptions;
 }
 
 export async function startCluster(o: ClusterOptions) {
   const run = `cir_scale_${process.pid}_${randomUUID().slice(0, 8)}`;
   const llm = await startFakeLlm(o.script, o.llm);
   const search = await startFakeSearch();
-  const slack = await startFakeSlack();
+  const slack = await startFakeSlack(o.slack);
   const dataDir = mkdtempSync(join(tmpdir(), 'cir-scale-'));
   const db = new pg.Client({ connectionString: PG_URL });
   await db.connect();
@@ -117,6 +118,7 @@ export async function startCluster(o: ClusterOptions) {
       const r = await db.query(`SELECT id, question, status, user_id, thread_id FROM ${run}.sessions ORDER BY seq`);
       return r.rows;
     },
+    procs,
     /** Which worker logged taking the job of `sessionId`. */
     ranOn(sessionId: string): string[] {
       return procs.filter((p) => p.output().split('\n').some((l) => l.includes('"msg":"research job taken"') && l.includes(sessionId))).map((p) => p.name);

@@ -11,8 +11,7 @@ export async function buildLimiters(env: Env, limits: ChatLimits, logger: Logger
     url: env.REDIS_URL,
     // Limiters of one deployment (CIR_REDIS_PREFIX) share their slots.
     prefix: `${env.CIR_REDIS_PREFIX}:limits`,
-    // A killed worker's slots come back as soon as its jobs are taken for stalled.
-    clientTimeoutMs: Math.min(10_000, env.CIR_WORKER_LOCK_MS),
+
     onError: (err) => logger.warn({ err }, 'redis limiter error'),
   });
   logger.info('session limits shared through Redis');

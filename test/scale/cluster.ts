@@ -12,6 +12,7 @@ import pg from 'pg';
 import { startFakeLlm, type FakeLlmOptions, type Script } from '../fakes/llm.ts';
 import { startFakeSearch } from '../fakes/search.ts';
 import { startFakeSlack, type FakeSlackOptions } from '../fakes/slack.ts';
+import { startFakeDiscord } from '../fakes/discord.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -63,6 +64,8 @@ export interface ClusterOptions {
   /** Extra settings for every process. */
   env?: Record<string, string>;
   slack?: FakeSlackOptions;
+  /** Also the fake Discord (the gateway holds its connection; workers write over REST). */
+  discord?: boolean;
 }
 
 export async function startCluster(o: ClusterOptions) {
@@ -70,6 +73,7 @@ export async function startCluster(o: ClusterOptions) {
   const llm = await startFakeLlm(o.script, o.llm);
   const search = await startFakeSearch();
   const slack = await startFakeSlack(o.slack);
+  const discord = o.discord ? await startFakeDiscord() : undefined;
   const dataDir = mkdtempSync(join(tmpdir(), 'cir-scale-'));
   const db = new pg.Client({ connectionString: PG_URL });
   await db.connect();
@@ -88,6 +92,7 @@ export async function startCluster(o: ClusterOptions) {
     DATABASE_URL: PG_URL,
     CIR_DATABASE_SCHEMA: run,
     CIR_REDIS_PREFIX: run,
+    ...(discord ? { DISCORD_TOKEN: discord.token, DISCORD_API_URL: discord.apiUrl } : {}),
     ...o.env,
   };
   const procs: Proc[] = [];
@@ -101,6 +106,7 @@ export async function startCluster(o: ClusterOptions) {
   // The gateway first: it creates the schema; workers then find it migrated.
   const gateway = await start('gateway', 'gateway');
   await until('the gateway connected to Slack', () => slack.socketConnected());
+  if (discord) await until('the gateway connected to Discord', () => gateway.output().includes('discord connected'));
   const workers: Proc[] = [];
   for (let i = 0; i < o.workers; i++) workers.push(await start(`worker${i + 1}`, 'worker'));
 
@@ -109,6 +115,7 @@ export async function startCluster(o: ClusterOptions) {
     env,
     llm,
     slack,
+    discord,
     db,
     gateway,
     workers,
@@ -153,7 +160,7 @@ export async function startCluster(o: ClusterOptions) {
       } finally {
         r.disconnect();
       }
-      await Promise.all([llm.close(), search.close(), slack.close()]);
+      await Promise.all([llm.close(), search.close(), slack.close(), discord?.close()]);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ScriptContext } from '../fakes/llm.ts';
 import { mention, newTs } from '../slack/harness.ts';
+import { botMessages } from '../discord/helpers.ts';
 import { startCluster, until, type Cluster } from './cluster.ts';
 
 const CHAN = 'C00FAKECHAN1';
@@ -35,6 +36,7 @@ before(async () => {
   c = await startCluster({
     script,
     workers: 2,
+    discord: true,
     env: {
       // One job at a time per worker, so that one user's sessions must land on both workers.
       CIR_WORKER_SESSIONS: '1',
@@ -135,6 +137,39 @@ test('Stop pressed at the gateway stops the session on its worker', async () => 
   const row = (await c.sessions()).find((r) => r.question.includes('Q31'))!;
   await until('the session recorded as cancelled', async () => (await c.sessions()).find((r) => r.id === row.id)!.status === 'cancelled');
   assert.ok(c.gateway.output().includes('"msg":"stop sent to the workers"'));
+});
+
+test('Stop of a session still waiting for a worker: the gateway withdraws its job, and no worker ever runs it', async () => {
+  // Both workers (one job each) busy with sessions that never end; the third question waits in Redis.
+  const busy = ['Q51', 'Q52'].map((tag, i) => ({ tag, ts: newTs(), user: `U00FAKEBSY${i}` }));
+  for (const b of busy) await c.slack.sendEnvelope('events_api', mention(`${b.tag} [hang] keep a worker busy`, { ts: b.ts, user: b.user }));
+  await until('both workers busy', () => busy.every((b) => calls.some((x) => x.question.includes(b.tag))));
+  const ts = newTs();
+  const user = 'U00FAKEQUE1';
+  await c.slack.sendEnvelope('events_api', mention('Q53 a question that has to wait', { ts, user }));
+  const row = await until('the waiting session', async () => (await c.sessions()).find((r) => r.question.includes('Q53')));
+  await c.slack.sendEnvelope('events_api', mention('stop', { ts: newTs(), thread_ts: ts, user }));
+  await until('the thread told it was stopped', () => threadText(ts).includes('Stopped by'));
+  assert.equal((await c.sessions()).find((r) => r.id === row.id)!.status, 'cancelled');
+  // Free the workers: their sessions stop; the withdrawn one is still never taken.
+  for (const b of busy) await c.slack.sendEnvelope('events_api', mention('stop', { ts: newTs(), thread_ts: b.ts, user: b.user }));
+  await until('the busy sessions stopped', async () =>
+    (await c.sessions()).filter((r) => busy.some((b) => r.question.includes(b.tag))).every((r) => r.status === 'cancelled'),
+  );
+  assert.deepEqual(c.ranOn(row.id), [], 'no worker took the withdrawn job');
+  assert.equal(calls.filter((x) => x.question.includes('Q53')).length, 0, 'the model never saw it');
+});
+
+test('Discord: /research at the gateway is answered in its thread by a worker over REST', async () => {
+  const fake = c.discord!;
+  fake.slashCommand({ question: 'Q61 what is six times seven?' });
+  const starter = await fake.waitFor(() => fake.channelMessages(fake.channelId).find((m) => m.webhook_id), 'the starter message');
+  const threadId = await fake.waitFor(() => fake.threadFor(starter.id), 'the thread');
+  await fake.waitFor(() => botMessages(fake, threadId).find((m) => m.content.includes('Answer to Q61: forty-two')), 'the answer', 30_000);
+  const row = (await c.sessions()).find((r) => r.question.includes('Q61'))!;
+  assert.equal(row.status, 'done');
+  assert.equal(c.ranOn(row.id).length, 1);
+  assert.equal(botMessages(fake, threadId).filter((m) => m.content.includes('Answer to Q61')).length, 1);
 });
 
 test('a follow-up in a thread is answered with the thread\'s history, on whichever worker takes it', async () => {

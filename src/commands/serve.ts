@@ -111,6 +111,8 @@ export default async function serve(argv: string[]): Promise<number> {
       stopTaking: async () => worker?.close(),
     });
     if (startWorker) {
+      // Not started by startBot (no event connection), but their API waits still count.
+      for (const a of adapters) a.onRateLimit?.((waitMs) => bot.metrics.rateLimitWait(a.name, waitMs));
       worker = await startWorker(adapters);
       logger.info({ sessions: env.CIR_WORKER_SESSIONS, lockMs: env.CIR_WORKER_LOCK_MS }, 'worker taking research jobs');
     }

@@ -43,7 +43,7 @@ before(async () => {
       CIR_USER_CONCURRENT: '1',
       CIR_MAX_CONCURRENT: '8',
       CIR_WORKER_LOCK_MS: '2000',
-      CIR_SHUTDOWN_GRACE_MS: '1000',
+      CIR_SHUTDOWN_GRACE_MS: '20000',
     },
   });
 });
@@ -65,9 +65,12 @@ test('each mention is answered exactly once, Slack retries included, across two 
     await c.slack.sendEnvelope('events_api', body);
   }
   for (const t of threads) await until(`the answer to ${t.tag}`, () => answersIn(t.ts, t.tag) > 0);
-  const rows = await c.sessions();
+  // The record is written just after the answer is posted.
+  const rows = await until('every session recorded done', async () => {
+    const r = await c.sessions();
+    return r.every((x) => x.status === 'done') ? r : undefined;
+  });
   assert.equal(rows.length, 4, 'one session per mention');
-  assert.deepEqual(rows.map((r) => r.status), ['done', 'done', 'done', 'done']);
   for (const t of threads) assert.equal(answersIn(t.ts, t.tag), 1, `${t.tag} answered once`);
   for (const r of rows) assert.equal(c.ranOn(r.id).length, 1, 'each job taken by exactly one worker');
   assert.ok(!c.gateway.output().includes('"msg":"research job taken"'), 'the gateway runs no research');
@@ -166,10 +169,27 @@ test('Discord: /research at the gateway is answered in its thread by a worker ov
   const starter = await fake.waitFor(() => fake.channelMessages(fake.channelId).find((m) => m.webhook_id), 'the starter message');
   const threadId = await fake.waitFor(() => fake.threadFor(starter.id), 'the thread');
   await fake.waitFor(() => botMessages(fake, threadId).find((m) => m.content.includes('Answer to Q61: forty-two')), 'the answer', 30_000);
-  const row = (await c.sessions()).find((r) => r.question.includes('Q61'))!;
-  assert.equal(row.status, 'done');
+  const row = await until('the session recorded done', async () =>
+    (await c.sessions()).find((r) => r.question.includes('Q61') && r.status === 'done'),
+  );
   assert.equal(c.ranOn(row.id).length, 1);
   assert.equal(botMessages(fake, threadId).filter((m) => m.content.includes('Answer to Q61')).length, 1);
+});
+
+test('SIGTERM on a worker mid-session: it drains (the session is answered once), then exits 0', async () => {
+  const ts = newTs();
+  await c.slack.sendEnvelope('events_api', mention('Q71 [slow] a question to finish while stopping', { ts, user: 'U00FAKETRM1' }));
+  await until('the model request', () => calls.some((x) => x.question.includes('Q71')));
+  const row = (await c.sessions()).find((r) => r.question.includes('Q71'))!;
+  const [name] = c.ranOn(row.id);
+  const w = c.workers.find((x) => x.name === name)!;
+  w.child.kill('SIGTERM');
+  assert.equal(await w.exit, 0, w.output().slice(-2000));
+  assert.match(w.output(), /shutting down: no new work/);
+  assert.match(w.output(), /stopped cleanly/);
+  assert.equal(answersIn(ts, 'Q71'), 1, 'answered before the worker left');
+  assert.equal((await c.sessions()).find((r) => r.id === row.id)!.status, 'done');
+  c.workers.splice(c.workers.indexOf(w), 1, await c.startWorker('worker4'));
 });
 
 test('a follow-up in a thread is answered with the thread\'s history, on whichever worker takes it', async () => {
@@ -179,8 +199,10 @@ test('a follow-up in a thread is answered with the thread\'s history, on whichev
   await until('the first answer', () => answersIn(ts, 'Q41') > 0);
   await c.slack.sendEnvelope('events_api', mention('Q42 and a follow-up?', { ts: newTs(), thread_ts: ts, user }));
   await until('the follow-up answer', () => answersIn(ts, 'Q42') > 0);
-  const rows = (await c.sessions()).filter((r) => r.thread_id === ts);
-  assert.deepEqual(rows.map((r) => r.status), ['done', 'done']);
+  const rows = await until('both recorded done', async () => {
+    const r = (await c.sessions()).filter((x) => x.thread_id === ts);
+    return r.length === 2 && r.every((x) => x.status === 'done') ? r : undefined;
+  });
   const followupPrompt = c.llm.prompts().find((p) => lastQuestion(p).includes('Q42'))!;
   assert.ok(followupPrompt.includes('Answer to Q41: forty-two'), 'the earlier answer is in the follow-up prompt');
   assert.equal(c.ranOn(rows[1].id).length, 1);

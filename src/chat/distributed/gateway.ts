@@ -41,6 +41,8 @@ export class GatewayChat extends ChatRecords implements ChatService {
   readonly #admitted = new Map<string, string>();
   #surfaceFor: SurfaceFor = () => undefined;
   #shuttingDown = false;
+  /** Jobs waiting for a worker when last asked (at each admission), for /metrics. */
+  #waiting = 0;
   readonly #rejected: ChatStats['rejected'] = { quota: 0, capacity: 0, busy: 0, duplicate: 0, invalid: 0 };
 
   constructor(deps: GatewayDeps) {
@@ -118,7 +120,8 @@ export class GatewayChat extends ChatRecords implements ChatService {
       const refusal = this.#quotas.check(req, now);
       if (refusal) return this.#reject(req, 'quota', refusal.message, { retryAt: refusal.retryAt });
       // The bound counts what waits for a worker (jobs taken wait for their limiter slot there).
-      if ((await this.#queue.getWaitingCount()) >= this.deps.limits.queueMax) return this.#reject(req, 'capacity', msg.CAPACITY_MESSAGE);
+      this.#waiting = await this.#queue.getWaitingCount();
+      if (this.#waiting >= this.deps.limits.queueMax) return this.#reject(req, 'capacity', msg.CAPACITY_MESSAGE);
       const rec = newRecord(id, req, req.question.trim(), now);
       // The row is the dedupe record across gateways (unique per platform event).
       let created = true;
@@ -235,8 +238,9 @@ export class GatewayChat extends ChatRecords implements ChatService {
 
   stats(): ChatStats {
     return {
+      // Sessions run on the workers (their /metrics); here, what waits for one.
       running: 0,
-      queued: 0,
+      queued: this.#waiting,
       finished: { done: 0, failed: 0, cancelled: 0, interrupted: 0 },
       rejected: { ...this.#rejected },
       pendingRenders: 0,

@@ -46,6 +46,13 @@ export function createDiscordAdapter(deps: DiscordAdapterDeps, options: DiscordA
   const rateLimitListeners: ((waitMs: number) => void)[] = [];
   let connected = false;
   let detail = 'not started';
+  const watchRateLimits = (x: REST) =>
+    x.on('rateLimited', (info) => {
+      const waitMs = info.timeToReset > 0 ? info.timeToReset : info.retryAfter;
+      log.debug({ route: info.route, waitMs }, 'discord: rate limited');
+      for (const l of rateLimitListeners) l(waitMs);
+    });
+  if (rest) watchRateLimits(rest);
 
   return {
     name: 'discord',
@@ -65,7 +72,8 @@ export function createDiscordAdapter(deps: DiscordAdapterDeps, options: DiscordA
         allowedMentions: { parse: [], repliedUser: false },
       });
       client = c;
-      const r = (rest ??= new REST({ api: env.DISCORD_API_URL }).setToken(env.DISCORD_TOKEN));
+      if (!rest) watchRateLimits((rest = new REST({ api: env.DISCORD_API_URL }).setToken(env.DISCORD_TOKEN)));
+      const r = rest;
       const handlers = createHandlers({
         client: c,
         rest: r,
@@ -93,12 +101,7 @@ export function createDiscordAdapter(deps: DiscordAdapterDeps, options: DiscordA
         detail = `ready as ${c.user?.tag ?? '?'}`;
       });
       c.on(Events.Error, (err) => log.error({ err }, 'discord client error'));
-      for (const x of [c.rest, r])
-        x.on('rateLimited', (info) => {
-          const waitMs = info.timeToReset > 0 ? info.timeToReset : info.retryAfter;
-          log.debug({ route: info.route, waitMs }, 'discord: rate limited');
-          for (const l of rateLimitListeners) l(waitMs);
-        });
+      watchRateLimits(c.rest);
       const ready = new Promise<void>((resolve) => c.once(Events.ClientReady, () => resolve()));
       try {
         await c.login(env.DISCORD_TOKEN);

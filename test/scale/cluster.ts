@@ -107,8 +107,7 @@ export async function startCluster(o: ClusterOptions) {
   const gateway = await start('gateway', 'gateway');
   await until('the gateway connected to Slack', () => slack.socketConnected());
   if (discord) await until('the gateway connected to Discord', () => gateway.output().includes('discord connected'));
-  const workers: Proc[] = [];
-  for (let i = 0; i < o.workers; i++) workers.push(await start(`worker${i + 1}`, 'worker'));
+  const workers = await Promise.all(Array.from({ length: o.workers }, (_, i) => start(`worker${i + 1}`, 'worker')));
 
   return {
     run,

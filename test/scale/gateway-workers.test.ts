@@ -42,7 +42,7 @@ before(async () => {
       CIR_WORKER_SESSIONS: '1',
       CIR_USER_CONCURRENT: '1',
       CIR_MAX_CONCURRENT: '8',
-      CIR_WORKER_LOCK_MS: '2000',
+      CIR_WORKER_LOCK_MS: '1000',
       CIR_SHUTDOWN_GRACE_MS: '20000',
     },
   });
@@ -60,6 +60,8 @@ test('each mention is answered exactly once, Slack retries included, across two 
   const threads = ['Q1', 'Q2', 'Q3', 'Q4'].map((tag, i) => ({ tag, ts: newTs(), user: `U00FAKEUSR${i}` }));
   for (const t of threads) {
     const body = mention(`${t.tag} what is six times seven?`, { ts: t.ts, user: t.user });
+    // A workspace each: Slack's render pace is per workspace, and it is not what is tested here.
+    body.team_id = `T00FAKEWS${t.tag}`;
     await c.slack.sendEnvelope('events_api', body);
     // Slack's retry of the same event: the shared store's unique key drops it.
     await c.slack.sendEnvelope('events_api', body);
@@ -106,7 +108,7 @@ test('a worker SIGKILLed mid-session: the thread is told once, with Retry, and t
   assert.ok(victim, 'the session ran on one of the workers');
   victim.child.kill('SIGKILL');
   await victim.exit;
-  // The survivor's stalled-job check notices once the lock (2 s) lapses.
+  // The survivor's stalled-job check notices once the lock (1 s) lapses.
   await until('the thread told of the interruption', () => threadText(ts).includes('Interrupted'), 30_000);
   assert.equal((await c.sessions()).find((r) => r.id === row.id)!.status, 'interrupted');
   // A replacement worker joins; the interrupted session is still not run again.
@@ -176,22 +178,6 @@ test('Discord: /research at the gateway is answered in its thread by a worker ov
   assert.equal(botMessages(fake, threadId).filter((m) => m.content.includes('Answer to Q61')).length, 1);
 });
 
-test('SIGTERM on a worker mid-session: it drains (the session is answered once), then exits 0', async () => {
-  const ts = newTs();
-  await c.slack.sendEnvelope('events_api', mention('Q71 [slow] a question to finish while stopping', { ts, user: 'U00FAKETRM1' }));
-  await until('the model request', () => calls.some((x) => x.question.includes('Q71')));
-  const row = (await c.sessions()).find((r) => r.question.includes('Q71'))!;
-  const [name] = c.ranOn(row.id);
-  const w = c.workers.find((x) => x.name === name)!;
-  w.child.kill('SIGTERM');
-  assert.equal(await w.exit, 0, w.output().slice(-2000));
-  assert.match(w.output(), /shutting down: no new work/);
-  assert.match(w.output(), /stopped cleanly/);
-  assert.equal(answersIn(ts, 'Q71'), 1, 'answered before the worker left');
-  assert.equal((await c.sessions()).find((r) => r.id === row.id)!.status, 'done');
-  c.workers.splice(c.workers.indexOf(w), 1, await c.startWorker('worker4'));
-});
-
 test('a follow-up in a thread is answered with the thread\'s history, on whichever worker takes it', async () => {
   const ts = newTs();
   const user = 'U00FAKEFUP1';
@@ -208,4 +194,19 @@ test('a follow-up in a thread is answered with the thread\'s history, on whichev
   assert.equal(c.ranOn(rows[1].id).length, 1);
   // Nothing of the killed worker's session came back meanwhile.
   assert.equal(calls.filter((x) => x.question.includes('Q21')).length, 1);
+});
+
+test('SIGTERM on a worker mid-session: it drains (the session is answered once), then exits 0', async () => {
+  const ts = newTs();
+  await c.slack.sendEnvelope('events_api', mention('Q71 [slow] a question to finish while stopping', { ts, user: 'U00FAKETRM1' }));
+  await until('the model request', () => calls.some((x) => x.question.includes('Q71')));
+  const row = (await c.sessions()).find((r) => r.question.includes('Q71'))!;
+  const [name] = c.ranOn(row.id);
+  const w = c.workers.find((x) => x.name === name)!;
+  w.child.kill('SIGTERM');
+  assert.equal(await w.exit, 0, w.output().slice(-2000));
+  assert.match(w.output(), /shutting down: no new work/);
+  assert.match(w.output(), /stopped cleanly/);
+  assert.equal(answersIn(ts, 'Q71'), 1, 'answered before the worker left');
+  assert.equal((await c.sessions()).find((r) => r.id === row.id)!.status, 'done');
 });

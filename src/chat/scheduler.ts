@@ -9,30 +9,24 @@ import { localLimiters, type SessionLimiters } from './limiters.ts';
 import type { ChatLimits } from './limits.ts';
 import * as msg from './messages.ts';
 import { RenderPacer } from './pacer.ts';
-import { ChatRecords } from './records.ts';
+import { ChatFront } from './front.ts';
 import { consumeResearch } from './stream.ts';
-import type { CancelOptions, CancelOutcome, ChatEvent, ChatService, ChatServiceDeps, ChatStats, SubmitOptions } from './service.ts';
+import type { CancelOptions, CancelOutcome, ChatService, ChatServiceDeps, ChatStats, SubmitOptions } from './service.ts';
 import { finalPatch, finalStatus, SessionBook, type Session } from './session-state.ts';
 import type { SessionRecord } from './store.ts';
 import type { Platform, ResearchRequest, SubmitOutcome, ThreadRef, ThreadSurface, ThreadView } from './types.ts';
 import { initialThreadView, isFinal, reduceThreadView, type ViewEvent } from './view.ts';
 
-type Rejection = Extract<SubmitOutcome, { accepted: false }>;
-
-/** seen_events key of a refused request's platform event (accepted ones live in the sessions table). */
-const refusedKey = (sourceEventId: string): string => `refused:${sourceEventId}`;
 const NO_REF: ThreadRef = { platform: 'terminal', workspaceId: '', channelId: '', threadId: '' };
 
-export class ChatServiceImpl extends ChatRecords implements ChatService {
+export class ChatServiceImpl extends ChatFront implements ChatService {
   readonly #limits: ChatLimits;
   readonly #limiters: SessionLimiters;
   readonly #quotas: Quotas;
   readonly #pacer: RenderPacer;
   readonly #book = new SessionBook();
-  readonly #listeners = new Set<(e: ChatEvent) => void>();
   #shuttingDown = false;
   readonly #finished: ChatStats['finished'] = { done: 0, failed: 0, cancelled: 0, interrupted: 0 };
-  readonly #rejected: ChatStats['rejected'] = { quota: 0, capacity: 0, busy: 0, duplicate: 0, invalid: 0 };
   readonly #ready: Promise<unknown>;
 
   constructor(deps: ChatServiceDeps) {
@@ -53,93 +47,29 @@ export class ChatServiceImpl extends ChatRecords implements ChatService {
     s.writes = s.writes.then(() => this.persist(what, fn));
   }
 
-  #emit(e: ChatEvent): void {
-    for (const l of this.#listeners) {
-      try {
-        l(e);
-      } catch (err) {
-        this.log.warn({ err }, 'chat event listener threw');
-      }
-    }
-  }
-
-  #reject(ref: ThreadRef, reason: Rejection['reason'], message: string, extra: Partial<Rejection> = {}): Rejection {
-    this.#rejected[reason] += 1;
-    this.#emit({ kind: 'rejected', ref: refOf(ref), reason });
-    return { accepted: false, reason, message, ...extra };
-  }
-
-  /** Every refusal is told in its thread here, so both platforms say the same. */
-  async #refuse(surface: ThreadSurface, r: Rejection): Promise<Rejection> {
-    try {
-      await surface.notify(r.message);
-    } catch (err) {
-      this.log.warn({ err, reason: r.reason }, 'could not post a refusal');
-    }
-    return r;
-  }
-
-  submit(req: ResearchRequest, surface: ThreadSurface, opts: SubmitOptions = {}): Promise<SubmitOutcome> {
-    return this.#submit(req, surface, opts, true);
-  }
-
-  async #submit(req: ResearchRequest, surface: ThreadSurface, opts: SubmitOptions, rememberRefusal: boolean): Promise<SubmitOutcome> {
-    await this.#ready;
-    const out = await this.#admit(req, surface, opts);
-    if (out.accepted) return out;
-    // Remembered before the refusal is posted, so a redelivery (Slack retry, app_mention/message
-    // twin, gateway replay) is not refused twice. Not for Retry presses: those may be pressed again.
-    if (rememberRefusal && req.sourceEventId && out.reason !== 'duplicate') {
-      const key = refusedKey(req.sourceEventId);
-      await this.persist('refusal', () => this.store.markEventSeen(req.platform, key, this.now()));
-    }
-    return this.#refuse(surface, out);
-  }
-
   async alreadySubmitted(platform: Platform, sourceEventId: string): Promise<boolean> {
-    if (this.#book.hasSource(platform, sourceEventId)) return true;
-    try {
-      return (
-        (await this.store.findBySourceEvent(platform, sourceEventId)) !== null ||
-        (await this.store.hasSeenEvent(platform, refusedKey(sourceEventId)))
-      );
-    } catch (err) {
-      // Never drop the only delivery because the store failed.
-      this.log.error({ err }, 'dedupe lookup failed; treating the request as new');
-      return false;
-    }
+    return this.#book.hasSource(platform, sourceEventId) || this.seenInStore(platform, sourceEventId);
   }
 
-  async retry(sessionId: string, byUserId: string, surface: ThreadSurface, opts: SubmitOptions = {}): Promise<SubmitOutcome> {
-    const rec = await this.store.getSession(sessionId);
-    const ref = rec?.ref ?? NO_REF;
-    if (!rec || rec.status !== 'interrupted') return this.#refuse(surface, this.#reject(ref, 'invalid', msg.NOTHING_TO_RETRY_MESSAGE));
-    if (!mayControl(rec.userId, byUserId, false)) return this.#refuse(surface, this.#reject(ref, 'invalid', msg.RETRY_NOT_YOURS_MESSAGE));
-    const sourceEventId = `retry:${rec.id}`;
-    if (await this.store.findBySourceEvent(rec.ref.platform, sourceEventId))
-      return this.#refuse(surface, this.#reject(ref, 'duplicate', msg.ALREADY_RETRIED_MESSAGE));
-    // The asker's own request again: their quotas, the thread's history, one session per thread.
-    return this.#submit({ ...rec.ref, userId: rec.userId, question: rec.question, sourceEventId }, surface, opts, false);
-  }
-
-  async #admit(req: ResearchRequest, surface: ThreadSurface, opts: SubmitOptions): Promise<SubmitOutcome> {
+  protected async admit(req: ResearchRequest, surface: ThreadSurface, opts: SubmitOptions): Promise<SubmitOutcome> {
+    await this.#ready;
     const now = this.now();
     // First: a redelivered request is the same request, whatever else changed since.
     if (req.sourceEventId && (await this.alreadySubmitted(req.platform, req.sourceEventId)))
-      return this.#reject(req, 'duplicate', msg.DUPLICATE_MESSAGE);
+      return this.reject(req, 'duplicate', msg.DUPLICATE_MESSAGE);
     // From here to registering the session nothing awaits: a twin request sees it in memory
     // (asked again: a twin may have registered while the store was asked).
-    if (req.sourceEventId && this.#book.hasSource(req.platform, req.sourceEventId)) return this.#reject(req, 'duplicate', msg.DUPLICATE_MESSAGE);
+    if (req.sourceEventId && this.#book.hasSource(req.platform, req.sourceEventId)) return this.reject(req, 'duplicate', msg.DUPLICATE_MESSAGE);
     const problem = requestProblem(req, this.deps.maxQuestionChars ?? 4000);
-    if (problem) return this.#reject(req, 'invalid', problem);
-    if (this.#shuttingDown) return this.#reject(req, 'capacity', msg.SHUTDOWN_MESSAGE);
+    if (problem) return this.reject(req, 'invalid', problem);
+    if (this.#shuttingDown) return this.reject(req, 'capacity', msg.SHUTDOWN_MESSAGE);
     const busyId = this.#book.byThread.get(threadKey(req));
-    if (busyId) return this.#reject(req, 'busy', msg.BUSY_MESSAGE, { activeSessionId: busyId });
+    if (busyId) return this.reject(req, 'busy', msg.BUSY_MESSAGE, { activeSessionId: busyId });
     const refusal = this.#quotas.check(req, now);
-    if (refusal) return this.#reject(req, 'quota', refusal.message, { retryAt: refusal.retryAt });
+    if (refusal) return this.reject(req, 'quota', refusal.message, { retryAt: refusal.retryAt });
     // Requests that can start at once do not count against the queue bound.
     const freeSlots = Math.max(0, this.#limits.maxConcurrent - this.#book.running);
-    if (this.#book.waiting >= this.#limits.queueMax + freeSlots) return this.#reject(req, 'capacity', msg.CAPACITY_MESSAGE);
+    if (this.#book.waiting >= this.#limits.queueMax + freeSlots) return this.reject(req, 'capacity', msg.CAPACITY_MESSAGE);
 
     const rec = newRecord(randomUUID(), req, req.question.trim(), now);
     const ahead = this.#book.waiting;
@@ -154,7 +84,7 @@ export class ChatServiceImpl extends ChatRecords implements ChatService {
     if (!created) {
       this.#forget(s);
       this.#quotas.release(req, rec.id);
-      return this.#reject(req, 'duplicate', msg.DUPLICATE_MESSAGE);
+      return this.reject(req, 'duplicate', msg.DUPLICATE_MESSAGE);
     }
     s.history = await this.history(req).catch(() => []);
     this.#schedule(s);
@@ -227,7 +157,7 @@ export class ChatServiceImpl extends ChatRecords implements ChatService {
     const userActive = this.#book.userCount(s.userKey) - 1;
     const mustWait = this.#book.running + this.#book.waiting > this.#limits.maxConcurrent || userActive >= this.#limits.userConcurrent;
     if (mustWait && s.state === 'waiting') s.renderer.update(s.view);
-    this.#emit({ kind: 'session', sessionId: s.id, ref: s.view.ref, status: 'queued', durationMs: null });
+    this.emit({ kind: 'session', sessionId: s.id, ref: s.view.ref, status: 'queued', durationMs: null });
     void this.#limiters
       .schedule(s.userKey, () => this.#run(s))
       .catch((err: unknown) => this.log.error({ err, sessionId: s.id }, 'scheduler failed'));
@@ -268,7 +198,7 @@ export class ChatServiceImpl extends ChatRecords implements ChatService {
       if (state === 'running') this.#drop(s);
       return;
     }
-    this.#emit({ kind: 'session', sessionId: s.id, ref: s.view.ref, status: 'running', durationMs: null });
+    this.emit({ kind: 'session', sessionId: s.id, ref: s.view.ref, status: 'running', durationMs: null });
     this.#refreshQueue();
     const signal = s.controller.signal;
     try {
@@ -299,7 +229,7 @@ export class ChatServiceImpl extends ChatRecords implements ChatService {
       const seq = s.eventSeq++;
       this.#write(s, 'event', () => this.store.appendEvent(s.id, seq, at, ev));
     }
-    this.#emit({ kind: 'research', sessionId: s.id, ref: s.view.ref, event: ev });
+    this.emit({ kind: 'research', sessionId: s.id, ref: s.view.ref, event: ev });
     if (ev.type === 'answer') s.answer = ev;
     // After a stop, an engine may report the abort as an error: the thread shows who stopped it.
     if (ev.type === 'cancelled' || (ev.type === 'error' && s.controller.signal.aborted)) {
@@ -327,7 +257,7 @@ export class ChatServiceImpl extends ChatRecords implements ChatService {
     const finishedAt = v.finishedAt ?? this.now();
     // Conditional, like the start: a session already decided elsewhere keeps that record.
     this.#write(s, 'finish', () => this.store.updateSessionIf(s.id, ['queued', 'running'], finalPatch(s, status, finishedAt)));
-    this.#emit({ kind: 'session', sessionId: s.id, ref: v.ref, status, durationMs: finishedAt - v.startedAt });
+    this.emit({ kind: 'session', sessionId: s.id, ref: v.ref, status, durationMs: finishedAt - v.startedAt });
     // The complete trace follows the final view, once, for any session that ran code.
     void s.renderer.finish(v, v.steps.length > 0 ? () => this.#attachTrace(s) : undefined);
     // Ended once its record is written: whoever waits on it (Stop, shutdown, tests) reads it back.
@@ -344,7 +274,7 @@ export class ChatServiceImpl extends ChatRecords implements ChatService {
   #renderFailed(sessionId: string, err: unknown): void {
     const ref = this.#book.active.get(sessionId)?.view.ref ?? NO_REF;
     this.log.warn({ err, sessionId }, 'render failed; will retry with the latest view');
-    this.#emit({ kind: 'render-error', sessionId, ref, error: err instanceof Error ? err.message : String(err) });
+    this.emit({ kind: 'render-error', sessionId, ref, error: err instanceof Error ? err.message : String(err) });
   }
 
   async cancel(ref: ThreadRef, byUserId: string, opts: CancelOptions = {}): Promise<CancelOutcome> {
@@ -396,15 +326,10 @@ export class ChatServiceImpl extends ChatRecords implements ChatService {
       running: this.#book.running,
       queued: this.#book.waiting,
       finished: { ...this.#finished },
-      rejected: { ...this.#rejected },
+      rejected: { ...this.rejected },
       pendingRenders: this.#pacer.pending(),
       shuttingDown: this.#shuttingDown,
     };
-  }
-
-  onEvent(listener: (e: ChatEvent) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
   }
 
   async idle(): Promise<void> {

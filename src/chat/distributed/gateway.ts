@@ -8,13 +8,12 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { mayControl, newRecord, Quotas, refOf, requestProblem, threadKey } from '../admission.ts';
 import * as msg from '../messages.ts';
-import { ChatRecords } from '../records.ts';
-import type { CancelOptions, CancelOutcome, ChatEvent, ChatService, ChatServiceDeps, ChatStats, SubmitOptions } from '../service.ts';
+import { ChatFront } from '../front.ts';
+import type { CancelOptions, CancelOutcome, ChatService, ChatServiceDeps, ChatStats, SubmitOptions } from '../service.ts';
 import type { SessionRecord } from '../store.ts';
 import type { Platform, ResearchRequest, SubmitOutcome, ThreadRef, ThreadSurface, ThreadView } from '../types.ts';
 import { cancelChannel, type CancelMessage, type ResearchJob } from './queue.ts';
 
-type Rejection = Extract<SubmitOutcome, { accepted: false }>;
 /** A surface for a thread outside any incoming event (a Stop that withdraws a queued job). */
 export type SurfaceFor = (ref: ThreadRef, userId: string) => ThreadSurface | undefined;
 
@@ -25,16 +24,14 @@ export interface GatewayDeps extends Omit<ChatServiceDeps, 'engine' | 'limiters'
   redisPrefix: string;
 }
 
-const refusedKey = (sourceEventId: string): string => `refused:${sourceEventId}`;
 const ACTIVE = new Set(['queued', 'running']);
 
-export class GatewayChat extends ChatRecords implements ChatService {
+export class GatewayChat extends ChatFront implements ChatService {
   readonly #queue: Queue<ResearchJob>;
   readonly #publisher: Redis;
   readonly #channel: string;
   readonly #quotas: Quotas;
   readonly #ready: Promise<unknown>;
-  readonly #listeners = new Set<(e: ChatEvent) => void>();
   /** Threads whose admission is under way in this process (between the checks and the row). */
   readonly #admitting = new Map<string, string>();
   /** Sessions this gateway admitted, by thread (activeSession; best effort, for tests and logs). */
@@ -43,7 +40,6 @@ export class GatewayChat extends ChatRecords implements ChatService {
   #shuttingDown = false;
   /** Jobs waiting for a worker when last asked (at each admission), for /metrics. */
   #waiting = 0;
-  readonly #rejected: ChatStats['rejected'] = { quota: 0, capacity: 0, busy: 0, duplicate: 0, invalid: 0 };
 
   constructor(deps: GatewayDeps) {
     // Other processes share the store: nothing of theirs is an orphan to mark at start.
@@ -63,72 +59,35 @@ export class GatewayChat extends ChatRecords implements ChatService {
     this.#surfaceFor = fn;
   }
 
-  #emit(e: ChatEvent): void {
-    for (const l of this.#listeners) {
-      try {
-        l(e);
-      } catch (err) {
-        this.log.warn({ err }, 'chat event listener threw');
-      }
-    }
-  }
-
-  #reject(ref: ThreadRef, reason: Rejection['reason'], message: string, extra: Partial<Rejection> = {}): Rejection {
-    this.#rejected[reason] += 1;
-    this.#emit({ kind: 'rejected', ref: refOf(ref), reason });
-    return { accepted: false, reason, message, ...extra };
-  }
-
-  async #refuse(surface: ThreadSurface | undefined, r: Rejection): Promise<Rejection> {
-    try {
-      await surface?.notify(r.message);
-    } catch (err) {
-      this.log.warn({ err, reason: r.reason }, 'could not post a refusal');
-    }
-    return r;
-  }
-
-  async submit(req: ResearchRequest, surface: ThreadSurface, opts: SubmitOptions = {}): Promise<SubmitOutcome> {
-    return this.#submit(req, surface, opts, true);
-  }
-
-  async #submit(req: ResearchRequest, surface: ThreadSurface, opts: SubmitOptions, rememberRefusal: boolean): Promise<SubmitOutcome> {
+  protected async admit(req: ResearchRequest, _surface: ThreadSurface, opts: SubmitOptions): Promise<SubmitOutcome> {
     await this.#ready;
-    const out = await this.#admit(req, opts);
-    if (out.accepted) return out;
-    if (rememberRefusal && req.sourceEventId && out.reason !== 'duplicate')
-      await this.persist('refusal', () => this.store.markEventSeen(req.platform, refusedKey(req.sourceEventId!), this.now()));
-    return this.#refuse(surface, out);
-  }
-
-  async #admit(req: ResearchRequest, opts: SubmitOptions): Promise<SubmitOutcome> {
     const now = this.now();
     if (req.sourceEventId && (await this.alreadySubmitted(req.platform, req.sourceEventId)))
-      return this.#reject(req, 'duplicate', msg.DUPLICATE_MESSAGE);
+      return this.reject(req, 'duplicate', msg.DUPLICATE_MESSAGE);
     const problem = requestProblem(req, this.deps.maxQuestionChars ?? 4000);
-    if (problem) return this.#reject(req, 'invalid', problem);
-    if (this.#shuttingDown) return this.#reject(req, 'capacity', msg.SHUTDOWN_MESSAGE);
+    if (problem) return this.reject(req, 'invalid', problem);
+    if (this.#shuttingDown) return this.reject(req, 'capacity', msg.SHUTDOWN_MESSAGE);
     const tKey = threadKey(req);
     const pending = this.#admitting.get(tKey);
-    if (pending) return this.#reject(req, 'busy', msg.BUSY_MESSAGE, { activeSessionId: pending });
+    if (pending) return this.reject(req, 'busy', msg.BUSY_MESSAGE, { activeSessionId: pending });
     const id = randomUUID();
     this.#admitting.set(tKey, id);
     try {
       // One session per thread, wherever it runs: the shared store knows.
       const busy = (await this.store.threadSessions(refOf(req))).filter((r) => ACTIVE.has(r.status)).at(-1);
-      if (busy) return this.#reject(req, 'busy', msg.BUSY_MESSAGE, { activeSessionId: busy.id });
+      if (busy) return this.reject(req, 'busy', msg.BUSY_MESSAGE, { activeSessionId: busy.id });
       const refusal = this.#quotas.check(req, now);
-      if (refusal) return this.#reject(req, 'quota', refusal.message, { retryAt: refusal.retryAt });
+      if (refusal) return this.reject(req, 'quota', refusal.message, { retryAt: refusal.retryAt });
       // The bound counts what waits for a worker (jobs taken wait for their limiter slot there).
       this.#waiting = await this.#queue.getWaitingCount();
-      if (this.#waiting >= this.deps.limits.queueMax) return this.#reject(req, 'capacity', msg.CAPACITY_MESSAGE);
+      if (this.#waiting >= this.deps.limits.queueMax) return this.reject(req, 'capacity', msg.CAPACITY_MESSAGE);
       const rec = newRecord(id, req, req.question.trim(), now);
       // The row is the dedupe record across gateways (unique per platform event).
       let created = true;
       await this.persist('create', async () => {
         created = await this.store.createSession(rec);
       });
-      if (!created) return this.#reject(req, 'duplicate', msg.DUPLICATE_MESSAGE);
+      if (!created) return this.reject(req, 'duplicate', msg.DUPLICATE_MESSAGE);
       this.#quotas.take(req, now, id);
       try {
         await this.#queue.add('research', { sessionId: id, opts }, { jobId: id });
@@ -138,38 +97,19 @@ export class GatewayChat extends ChatRecords implements ChatService {
         await this.persist('enqueue failed', () =>
           this.store.updateSessionIf(id, ['queued'], { status: 'failed', finishedAt: this.now(), error: 'could not be queued' }),
         );
-        return this.#reject(req, 'capacity', msg.CAPACITY_MESSAGE);
+        return this.reject(req, 'capacity', msg.CAPACITY_MESSAGE);
       }
       this.#admitted.set(tKey, id);
       if (this.#admitted.size > 10_000) this.#admitted.delete(this.#admitted.keys().next().value!);
-      this.#emit({ kind: 'session', sessionId: id, ref: refOf(req), status: 'queued', durationMs: null });
+      this.emit({ kind: 'session', sessionId: id, ref: refOf(req), status: 'queued', durationMs: null });
       return { accepted: true, sessionId: id, ahead: 0 };
     } finally {
       this.#admitting.delete(tKey);
     }
   }
 
-  async alreadySubmitted(platform: Platform, sourceEventId: string): Promise<boolean> {
-    try {
-      return (
-        (await this.store.findBySourceEvent(platform, sourceEventId)) !== null ||
-        (await this.store.hasSeenEvent(platform, refusedKey(sourceEventId)))
-      );
-    } catch (err) {
-      this.log.error({ err }, 'dedupe lookup failed; treating the request as new');
-      return false;
-    }
-  }
-
-  async retry(sessionId: string, byUserId: string, surface: ThreadSurface, opts: SubmitOptions = {}): Promise<SubmitOutcome> {
-    const rec = await this.store.getSession(sessionId);
-    const ref = rec?.ref ?? { platform: 'terminal' as const, workspaceId: '', channelId: '', threadId: '' };
-    if (!rec || rec.status !== 'interrupted') return this.#refuse(surface, this.#reject(ref, 'invalid', msg.NOTHING_TO_RETRY_MESSAGE));
-    if (!mayControl(rec.userId, byUserId, false)) return this.#refuse(surface, this.#reject(ref, 'invalid', msg.RETRY_NOT_YOURS_MESSAGE));
-    const sourceEventId = `retry:${rec.id}`;
-    if (await this.store.findBySourceEvent(rec.ref.platform, sourceEventId))
-      return this.#refuse(surface, this.#reject(ref, 'duplicate', msg.ALREADY_RETRIED_MESSAGE));
-    return this.#submit({ ...rec.ref, userId: rec.userId, question: rec.question, sourceEventId }, surface, opts, false);
+  alreadySubmitted(platform: Platform, sourceEventId: string): Promise<boolean> {
+    return this.seenInStore(platform, sourceEventId);
   }
 
   async #activeIn(ref: ThreadRef): Promise<SessionRecord | undefined> {
@@ -186,7 +126,7 @@ export class GatewayChat extends ChatRecords implements ChatService {
     if (!rec || !ACTIVE.has(rec.status)) return 'inactive';
     if (!mayControl(rec.userId, byUserId, opts.moderator === true)) {
       this.log.info({ sessionId, by: byUserId }, 'stop refused: not the asker');
-      await this.#refuse(this.#surfaceFor(rec.ref, rec.userId), this.#reject(rec.ref, 'invalid', msg.stopNotYoursMessage(rec.ref.platform)));
+      await this.refuse(this.#surfaceFor(rec.ref, rec.userId), this.reject(rec.ref, 'invalid', msg.stopNotYoursMessage(rec.ref.platform)));
       return 'refused';
     }
     // Still waiting for a worker: withdrawn here. BullMQ refuses to remove a job a worker holds
@@ -194,7 +134,7 @@ export class GatewayChat extends ChatRecords implements ChatService {
     if (rec.status === 'queued' && (await this.#withdraw(sessionId))) {
       const finishedAt = this.now();
       if (await this.store.updateSessionIf(sessionId, ['queued'], { status: 'cancelled', cancelledBy: byUserId, finishedAt, steps: 0 })) {
-        this.#emit({ kind: 'session', sessionId, ref: rec.ref, status: 'cancelled', durationMs: finishedAt - rec.createdAt });
+        this.emit({ kind: 'session', sessionId, ref: rec.ref, status: 'cancelled', durationMs: finishedAt - rec.createdAt });
         const view = await this.storedView({ ...rec, status: 'cancelled', cancelledBy: byUserId, finishedAt });
         await this.#surfaceFor(rec.ref, rec.userId)
           ?.render(view)
@@ -242,15 +182,10 @@ export class GatewayChat extends ChatRecords implements ChatService {
       running: 0,
       queued: this.#waiting,
       finished: { done: 0, failed: 0, cancelled: 0, interrupted: 0 },
-      rejected: { ...this.#rejected },
+      rejected: { ...this.rejected },
       pendingRenders: 0,
       shuttingDown: this.#shuttingDown,
     };
-  }
-
-  onEvent(listener: (e: ChatEvent) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
   }
 
   async idle(): Promise<void> {}

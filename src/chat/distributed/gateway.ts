@@ -6,20 +6,21 @@
 import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { mayControl, newRecord, Quotas, refOf, requestProblem, threadKey } from '../admission.ts';
+import { mayControl, newRecord, refOf, requestProblem, threadKey } from '../admission.ts';
 import * as msg from '../messages.ts';
 import { ChatFront } from '../front.ts';
 import type { CancelOptions, CancelOutcome, ChatService, ChatServiceDeps, ChatStats, SubmitOptions } from '../service.ts';
 import type { SessionRecord } from '../store.ts';
 import type { Platform, ResearchRequest, SubmitOutcome, ThreadRef, ThreadSurface, ThreadView } from '../types.ts';
 import { cancelChannel, type CancelMessage, type ResearchJob } from './queue.ts';
+import { RedisQuotas } from './quotas.ts';
 
 /** A surface for a thread outside any incoming event (a Stop that withdraws a queued job). */
 export type SurfaceFor = (ref: ThreadRef, userId: string) => ThreadSurface | undefined;
 
 export interface GatewayDeps extends Omit<ChatServiceDeps, 'engine' | 'limiters'> {
   queue: Queue<ResearchJob>;
-  /** Publishes Stop for the workers. */
+  /** Publishes Stop for the workers; keeps the quotas. */
   publisher: Redis;
   redisPrefix: string;
 }
@@ -30,8 +31,7 @@ export class GatewayChat extends ChatFront implements ChatService {
   readonly #queue: Queue<ResearchJob>;
   readonly #publisher: Redis;
   readonly #channel: string;
-  readonly #quotas: Quotas;
-  readonly #ready: Promise<unknown>;
+  readonly #quotas: RedisQuotas;
   /** Threads whose admission is under way in this process (between the checks and the row). */
   readonly #admitting = new Map<string, string>();
   /** Sessions this gateway admitted, by thread (activeSession; best effort, for tests and logs). */
@@ -47,11 +47,8 @@ export class GatewayChat extends ChatFront implements ChatService {
     this.#queue = deps.queue;
     this.#publisher = deps.publisher;
     this.#channel = cancelChannel(deps.redisPrefix);
-    this.#quotas = new Quotas(deps.limits);
-    this.#ready = this.store
-      .sessionsSince(this.now() - deps.limits.quotaWindowMs)
-      .then((recs) => this.#quotas.seed(recs))
-      .catch((err: unknown) => this.log.error({ err }, 'could not seed the quotas from the store'));
+    // In Redis: exact with any number of gateways (and kept across their restarts).
+    this.#quotas = new RedisQuotas(deps.publisher, deps.redisPrefix, deps.limits);
   }
 
   /** Set once the platform adapters exist (they are built with this service). */
@@ -60,7 +57,6 @@ export class GatewayChat extends ChatFront implements ChatService {
   }
 
   protected async admit(req: ResearchRequest, _surface: ThreadSurface, opts: SubmitOptions): Promise<SubmitOutcome> {
-    await this.#ready;
     const now = this.now();
     if (req.sourceEventId && (await this.alreadySubmitted(req.platform, req.sourceEventId)))
       return this.reject(req, 'duplicate', msg.DUPLICATE_MESSAGE);
@@ -76,24 +72,26 @@ export class GatewayChat extends ChatFront implements ChatService {
       // One session per thread, wherever it runs: the shared store knows.
       const busy = (await this.store.threadSessions(refOf(req))).filter((r) => ACTIVE.has(r.status)).at(-1);
       if (busy) return this.reject(req, 'busy', msg.BUSY_MESSAGE, { activeSessionId: busy.id });
-      const refusal = this.#quotas.check(req, now);
-      if (refusal) return this.reject(req, 'quota', refusal.message, { retryAt: refusal.retryAt });
       // The bound counts what waits for a worker (jobs taken wait for their limiter slot there).
       this.#waiting = await this.#queue.getWaitingCount();
       if (this.#waiting >= this.deps.limits.queueMax) return this.reject(req, 'capacity', msg.CAPACITY_MESSAGE);
+      const refusal = await this.#quotas.take(req, now, id);
+      if (refusal) return this.reject(req, 'quota', refusal.message, { retryAt: refusal.retryAt });
       const rec = newRecord(id, req, req.question.trim(), now);
       // The row is the dedupe record across gateways (unique per platform event).
       let created = true;
       await this.persist('create', async () => {
         created = await this.store.createSession(rec);
       });
-      if (!created) return this.reject(req, 'duplicate', msg.DUPLICATE_MESSAGE);
-      this.#quotas.take(req, now, id);
+      if (!created) {
+        await this.#release(req, id);
+        return this.reject(req, 'duplicate', msg.DUPLICATE_MESSAGE);
+      }
       try {
         await this.#queue.add('research', { sessionId: id, opts }, { jobId: id });
       } catch (err) {
         this.log.error({ err, sessionId: id }, 'could not enqueue the research');
-        this.#quotas.release(req, id);
+        await this.#release(req, id);
         await this.persist('enqueue failed', () =>
           this.store.updateSessionIf(id, ['queued'], { status: 'failed', finishedAt: this.now(), error: 'could not be queued' }),
         );
@@ -106,6 +104,11 @@ export class GatewayChat extends ChatFront implements ChatService {
     } finally {
       this.#admitting.delete(tKey);
     }
+  }
+
+  async #release(who: ResearchRequest | SessionRecord, id: string): Promise<void> {
+    const req = 'ref' in who ? { ...who.ref, userId: who.userId } : who;
+    await this.#quotas.release(req, id).catch((err: unknown) => this.log.warn({ err, sessionId: id }, 'could not give a quota use back'));
   }
 
   alreadySubmitted(platform: Platform, sourceEventId: string): Promise<boolean> {
@@ -134,6 +137,8 @@ export class GatewayChat extends ChatFront implements ChatService {
     if (rec.status === 'queued' && (await this.#withdraw(sessionId))) {
       const finishedAt = this.now();
       if (await this.store.updateSessionIf(sessionId, ['queued'], { status: 'cancelled', cancelledBy: byUserId, finishedAt, steps: 0 })) {
+        // Never started: the question does not count against the quotas.
+        await this.#release(rec, sessionId);
         this.emit({ kind: 'session', sessionId, ref: rec.ref, status: 'cancelled', durationMs: finishedAt - rec.createdAt });
         const view = await this.storedView({ ...rec, status: 'cancelled', cancelledBy: byUserId, finishedAt });
         await this.#surfaceFor(rec.ref, rec.userId)

@@ -1,5 +1,7 @@
 // `npm run -s cir-bot -- serve`: the bot on every platform whose credentials are configured, one
 // HTTP port for platform routes, /healthz and /metrics, and a graceful stop on SIGTERM/SIGINT.
+// `--role` picks what this process does (src/wiring/roles.ts): everything (all, the default), the
+// platform connections only (gateway), or the research only (worker).
 import { secretValues, type Env } from '../config.ts';
 import { chatLimitsFromEnv } from '../chat/limits.ts';
 import { createChatService, type ChatService } from '../chat/service.ts';
@@ -157,7 +159,6 @@ export default async function serve(argv: string[]): Promise<number> {
     process.off('SIGINT', handler);
   }
 }
-
 
 function logIsolation(engine: EngineParts, logger: Logger): void {
   const isolation = engine.sandbox?.status().isolation;

@@ -10,7 +10,7 @@ import { displayUrl } from '../ops/health.ts';
 import { createLogger, type Logger } from '../util/log.ts';
 import type { PlatformAdapter } from '../platforms/types.ts';
 import { buildLimiters } from '../wiring/chat.ts';
-import { buildGateway, buildWorkerChat, roleProblem, ROLES, type Role } from '../wiring/roles.ts';
+import { buildGateway, buildWorkerChat, roleProblem, ROLES, within, type Role } from '../wiring/roles.ts';
 import { buildStore } from '../wiring/store.ts';
 import type { ResearchWorker } from '../chat/distributed/worker.ts';
 import type { AsyncSessionStore } from '../chat/session-store.ts';
@@ -111,6 +111,14 @@ export default async function serve(argv: string[]): Promise<number> {
       adapters: role === 'worker' ? [] : adapters,
       research: role !== 'gateway',
       stopTaking: async () => worker?.close(),
+      // What gateways and workers share: /healthz fails when this process cannot reach it.
+      healthChecks:
+        role === 'all'
+          ? undefined
+          : {
+              store: within(2000, () => store!.schemaVersion()),
+              redis: within(2000, async () => (gateway ? gateway.ping() : worker?.ping())),
+            },
     });
     if (startWorker) {
       // Not started by startBot (no event connection), but their API waits still count.

@@ -30,6 +30,8 @@ export interface BotOptions {
   store: { close(): unknown };
   /** False for a gateway: /healthz then checks no model or sandbox. Default true. */
   research?: boolean;
+  /** Further /healthz checks (the shared store, Redis). */
+  healthChecks?: Record<string, () => Promise<unknown>>;
   /**
    * Stops taking research from elsewhere (a worker's queue) at shutdown; runs alongside the
    * drain of running sessions and is awaited before the rest closes.
@@ -71,6 +73,7 @@ export async function startBot(o: BotOptions): Promise<RunningBot> {
       sandbox: o.engine.sandbox ? () => o.engine.sandbox!.status() : undefined,
       sandboxPoolSize: o.sandboxPoolSize,
       research: o.research,
+      extra: o.healthChecks,
       platforms: () => adapters,
     }),
     metrics,

@@ -17,6 +17,17 @@ import type { SessionLimiters } from '../chat/limiters.ts';
 import type { ResearchEngine } from '../engine/events.ts';
 
 export const ROLES = ['all', 'gateway', 'worker'] as const;
+
+/** `fn` within `ms`, else a rejection: a silent database must fail /healthz, not hang it. */
+export function within<T>(ms: number, fn: () => Promise<T>): () => Promise<T> {
+  return () => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    });
+    return Promise.race([fn(), late]).finally(() => clearTimeout(timer));
+  };
+}
 export type Role = (typeof ROLES)[number];
 
 /** Why `role` cannot run with this configuration, or null. */
@@ -30,6 +41,8 @@ export interface GatewayParts {
   chat: GatewayChat;
   /** Tells the chat service how to reach a thread outside any event (Stop of a queued job). */
   attach(adapters: PlatformAdapter[]): void;
+  /** Redis answers (for /healthz). */
+  ping(): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -44,6 +57,7 @@ export async function buildGateway(env: Env, store: AsyncSessionStore, limits: C
     attach(adapters) {
       chat.useSurfaces(surfacesOf(adapters));
     },
+    ping: () => publisher.ping(),
     async close() {
       await queue.close().catch(() => {});
       await publisher.quit().catch(() => {});

@@ -78,6 +78,19 @@ test('each mention is answered exactly once, Slack retries included, across two 
   assert.ok(!c.gateway.output().includes('"msg":"research job taken"'), 'the gateway runs no research');
 });
 
+test('each role answers /healthz and /metrics on its own port: the gateway its platforms, a worker the model', async () => {
+  const health = async (port: number) =>
+    (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as { ok: boolean; checks: Record<string, { ok: boolean }> };
+  const g = await health(await c.gateway.port);
+  assert.deepEqual(Object.keys(g.checks).sort(), ['platform:discord', 'platform:slack', 'redis', 'store']);
+  assert.equal(g.ok, true, JSON.stringify(g));
+  const w = await health(await c.workers[0].port);
+  assert.deepEqual(Object.keys(w.checks).sort(), ['model', 'redis', 'sandbox', 'store']);
+  assert.ok(w.checks.model.ok && w.checks.redis.ok && w.checks.store.ok, JSON.stringify(w));
+  const metrics = await (await fetch(`http://127.0.0.1:${await c.workers[0].port}/metrics`)).text();
+  assert.match(metrics, /cir_sessions_running \d/);
+});
+
 test('the per-user limit holds across workers: one user\'s sessions never overlap, though both workers run them', async () => {
   const user = 'U00FAKELIM1';
   const tags = ['Q11', 'Q12', 'Q13'];

@@ -33,6 +33,8 @@ export interface ResearchWorker {
   taken(): number;
   /** Stops taking jobs; resolves once the running ones have returned. */
   close(): Promise<void>;
+  /** Redis answers (for /healthz). */
+  ping(): Promise<unknown>;
 }
 
 const STALLED = /stalled/i;
@@ -107,6 +109,7 @@ export async function startResearchWorker(o: ResearchWorkerOptions): Promise<Res
 
   return {
     taken: () => taken,
+    ping: () => o.subscriber.ping(),
     async close() {
       await worker.close();
       await o.subscriber.quit().catch(() => {});

@@ -33,7 +33,7 @@ export class GatewayChat extends ChatFront implements ChatService {
   readonly #channel: string;
   readonly #quotas: RedisQuotas;
   /** Threads whose admission is under way in this process (between the checks and the row). */
-  readonly #admitting = new Map<string, string>();
+  readonly #admitting = new Map<string, { id: string; sourceEventId?: string }>();
   /** Sessions this gateway admitted, by thread (activeSession; best effort, for tests and logs). */
   readonly #admitted = new Map<string, string>();
   #surfaceFor: SurfaceFor = () => undefined;
@@ -65,12 +65,16 @@ export class GatewayChat extends ChatFront implements ChatService {
     if (this.#shuttingDown) return this.reject(req, 'capacity', msg.SHUTDOWN_MESSAGE);
     const tKey = threadKey(req);
     const pending = this.#admitting.get(tKey);
-    if (pending) return this.reject(req, 'busy', msg.BUSY_MESSAGE, { activeSessionId: pending });
+    // A twin delivery (Slack's app_mention and message of one mention) is the same request, not a second one.
+    if (pending && req.sourceEventId && pending.sourceEventId === req.sourceEventId) return this.reject(req, 'duplicate', msg.DUPLICATE_MESSAGE);
+    if (pending) return this.reject(req, 'busy', msg.BUSY_MESSAGE, { activeSessionId: pending.id });
     const id = randomUUID();
-    this.#admitting.set(tKey, id);
+    this.#admitting.set(tKey, { id, sourceEventId: req.sourceEventId });
     try {
       // One session per thread, wherever it runs: the shared store knows.
       const busy = (await this.store.threadSessions(refOf(req))).filter((r) => ACTIVE.has(r.status)).at(-1);
+      // The twin went to another gateway first.
+      if (busy && req.sourceEventId && busy.sourceEventId === req.sourceEventId) return this.reject(req, 'duplicate', msg.DUPLICATE_MESSAGE);
       if (busy) return this.reject(req, 'busy', msg.BUSY_MESSAGE, { activeSessionId: busy.id });
       // The bound counts what waits for a worker (jobs taken wait for their limiter slot there).
       this.#waiting = await this.#queue.getWaitingCount();

@@ -4,13 +4,13 @@
 // platform connections only (gateway), or the research only (worker).
 import { secretValues, type Env } from '../config.ts';
 import { chatLimitsFromEnv } from '../chat/limits.ts';
-import { createChatService, type ChatService } from '../chat/service.ts';
+import type { ChatService } from '../chat/service.ts';
 import { startBot, type BotOptions, type EngineParts } from '../ops/bot.ts';
 import { displayUrl } from '../ops/health.ts';
 import { createLogger, type Logger } from '../util/log.ts';
 import type { PlatformAdapter } from '../platforms/types.ts';
-import { buildLimiters } from '../wiring/chat.ts';
-import { buildGateway, buildWorkerChat, roleProblem, ROLES, within, type Role } from '../wiring/roles.ts';
+import type { SessionLimiters } from '../chat/limiters.ts';
+import { buildChat, roleProblem, ROLES, within, type GatewayParts, type Role } from '../wiring/roles.ts';
 import { buildStore } from '../wiring/store.ts';
 import type { ResearchWorker } from '../chat/distributed/worker.ts';
 import type { AsyncSessionStore } from '../chat/session-store.ts';
@@ -60,8 +60,8 @@ export default async function serve(argv: string[]): Promise<number> {
 
   let engine: EngineParts | undefined;
   let store: AsyncSessionStore | undefined;
-  let limiters: Awaited<ReturnType<typeof buildLimiters>> | undefined;
-  let gateway: Awaited<ReturnType<typeof buildGateway>> | undefined;
+  let limiters: SessionLimiters | undefined;
+  let gateway: GatewayParts | undefined;
   let worker: ResearchWorker | undefined;
   try {
     if (role !== 'gateway') {
@@ -70,19 +70,9 @@ export default async function serve(argv: string[]): Promise<number> {
     }
     store = await buildStore(env, logger);
     const limits = chatLimitsFromEnv(env);
-    let chat: ChatService;
-    let startWorker: ((adapters: PlatformAdapter[]) => Promise<ResearchWorker>) | undefined;
-    if (role === 'gateway') {
-      gateway = await buildGateway(env, store, limits, logger);
-      chat = gateway.chat;
-    } else {
-      limiters = await buildLimiters(env, limits, logger);
-      if (role === 'worker') {
-        const w = buildWorkerChat(env, { engine: engine!.engine, store, limits, limiters, logger });
-        chat = w.chat;
-        startWorker = w.start;
-      } else chat = createChatService({ engine: engine!.engine, store, limits, limiters, logger, maxSteps: env.CIR_MAX_STEPS });
-    }
+    const built = await buildChat(role, env, { engine: engine?.engine, store, limits, logger });
+    const { chat, startWorker } = built;
+    ({ limiters, gateway } = built);
 
     const adapters: PlatformAdapter[] = [];
     for (const p of PLATFORMS) {

@@ -14,9 +14,11 @@ import type { ThreadRef, ThreadSurface } from '../chat/types.ts';
 import type { PlatformAdapter } from '../platforms/types.ts';
 import type { Logger } from '../util/log.ts';
 import type { SessionLimiters } from '../chat/limiters.ts';
+import { buildLimiters } from './chat.ts';
 import type { ResearchEngine } from '../engine/events.ts';
 
 export const ROLES = ['all', 'gateway', 'worker'] as const;
+export type Role = (typeof ROLES)[number];
 
 /** `fn` within `ms`, else a rejection: a silent database must fail /healthz, not hang it. */
 export function within<T>(ms: number, fn: () => Promise<T>): () => Promise<T> {
@@ -28,7 +30,6 @@ export function within<T>(ms: number, fn: () => Promise<T>): () => Promise<T> {
     return Promise.race([fn(), late]).finally(() => clearTimeout(timer));
   };
 }
-export type Role = (typeof ROLES)[number];
 
 /** Why `role` cannot run with this configuration, or null. */
 export function roleProblem(role: Role, env: Env): string | null {
@@ -99,4 +100,32 @@ export function buildWorkerChat(
 function surfacesOf(adapters: PlatformAdapter[]): (ref: ThreadRef, userId: string) => ThreadSurface | undefined {
   const byName = new Map(adapters.map((a) => [a.name as string, a]));
   return (ref, userId) => byName.get(ref.platform)?.surface?.(ref, userId);
+}
+
+export interface ChatParts {
+  chat: ChatService;
+  limiters?: SessionLimiters;
+  gateway?: GatewayParts;
+  /** worker: starts taking jobs, rendering through these adapters (connectRest-ed). */
+  startWorker?: (adapters: PlatformAdapter[]) => Promise<ResearchWorker>;
+}
+
+/** The one place where the role picks the chat service the platforms will call. */
+export async function buildChat(
+  role: Role,
+  env: Env,
+  o: { engine?: ResearchEngine; store: AsyncSessionStore; limits: ChatLimits; logger: Logger },
+): Promise<ChatParts> {
+  if (role === 'gateway') {
+    const gateway = await buildGateway(env, o.store, o.limits, o.logger);
+    return { chat: gateway.chat, gateway };
+  }
+  if (!o.engine) throw new Error(`--role ${role} runs research: it needs the engine`);
+  const limiters = await buildLimiters(env, o.limits, o.logger);
+  const parts = { engine: o.engine, store: o.store, limits: o.limits, limiters, logger: o.logger };
+  if (role === 'worker') {
+    const w = buildWorkerChat(env, parts);
+    return { chat: w.chat, limiters, startWorker: w.start };
+  }
+  return { chat: new ChatServiceImpl({ ...parts, maxSteps: env.CIR_MAX_STEPS }), limiters };
 }

@@ -129,6 +129,11 @@ const schema = z.object({
   CIR_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   CIR_SHUTDOWN_GRACE_MS: int(60000, 0),
   REDIS_URL: urlOf(['redis:', 'rediss:']).optional(),
+  DATABASE_URL: urlOf(['postgres:', 'postgresql:']).optional(),
+  CIR_DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case Postgres identifier').optional(),
+  CIR_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only').default('cir-bot'),
+  CIR_WORKER_SESSIONS: int(4, 1),
+  CIR_WORKER_LOCK_MS: int(30000, 1000),
 
   // evaluation judge (separate from the research model)
   CIR_JUDGE_BASE_URL: optionalUrl(),

@@ -66,3 +66,32 @@ export class Quotas {
     this.#workspace.release(workspaceKeyOf(req), id);
   }
 }
+
+/** The request's own faults, checked before anything else is counted: null when it is fine. */
+export function requestProblem(req: ResearchRequest, maxChars: number): string | null {
+  const question = typeof req.question === 'string' ? req.question.trim() : '';
+  if (!question) return msg.EMPTY_QUESTION_MESSAGE;
+  if (!req.userId || typeof req.userId !== 'string') return 'Could not tell who asked; please try again.';
+  if (question.length > maxChars) return msg.tooLongMessage(maxChars);
+  return null;
+}
+
+/** The stored record of a newly accepted request ('queued'; the dedupe record too). */
+export function newRecord(id: string, req: ResearchRequest, question: string, now: number): SessionRecord {
+  return {
+    id,
+    ref: refOf(req),
+    userId: req.userId,
+    question,
+    status: 'queued',
+    createdAt: now,
+    startedAt: null,
+    finishedAt: null,
+    answer: null,
+    citations: null,
+    error: null,
+    cancelledBy: null,
+    sourceEventId: req.sourceEventId ?? null,
+    steps: null,
+  };
+}

@@ -110,7 +110,7 @@ export async function redisLimiters(limits: Limits, opts: RedisLimiterOptions): 
 }
 
 /** ioredis options from a redis:// or rediss:// URL, without ever putting the URL in an error. */
-function redisClientOptions(url: string): RedisOptions {
+export function redisClientOptions(url: string): RedisOptions {
   let u: URL;
   try {
     u = new URL(url);

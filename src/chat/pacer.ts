@@ -114,6 +114,13 @@ export class ThreadRenderer {
     return this.done;
   }
 
+  /** Nothing more is shown (a session withdrawn elsewhere, or never recorded): `done` at once. */
+  abandon(): void {
+    this.#final = true;
+    this.#latest = this.#delivered;
+    if (!this.#finished) this.#giveUp();
+  }
+
   #schedule(): void {
     if (this.#scheduled || this.#inflight || this.#finished) return;
     this.#scheduled = true;

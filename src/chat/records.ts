@@ -5,31 +5,40 @@ import type { Turn } from '../engine/events.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
 import { refOf } from './admission.ts';
 import type { ChatServiceDeps } from './service.ts';
-import type { SessionRecord, SessionStore } from './store.ts';
+import { toAsyncStore, type AsyncSessionStore } from './session-store.ts';
+import type { SessionRecord } from './store.ts';
 import { renderTrace, replayView, turnOf } from './trace.ts';
 import type { Platform, ThreadRef, ThreadView } from './types.ts';
 
 export class ChatRecords {
   protected readonly deps: ChatServiceDeps;
-  protected readonly store: SessionStore;
+  protected readonly store: AsyncSessionStore;
   protected readonly log: Logger;
   protected readonly now: () => number;
   protected readonly maxSteps: number;
   protected readonly obsChars: number;
   #seenCalls = 0;
-  #orphans: SessionRecord[];
+  #orphans: Promise<SessionRecord[]>;
   #pruneTimer: NodeJS.Timeout | undefined;
 
   constructor(deps: ChatServiceDeps) {
     this.deps = deps;
-    this.store = deps.store;
+    this.store = toAsyncStore(deps.store);
     this.log = deps.logger ?? silentLogger;
     this.now = deps.now ?? Date.now;
     this.maxSteps = deps.maxSteps ?? 32;
     this.obsChars = deps.observationChars ?? 600;
-    // Marked now, before any request of this process exists, so a live session is never taken
-    // for a dead one; the threads are told later, once the platforms are connected.
-    this.#orphans = this.store.markInterrupted(this.now());
+    // Marked now, before any request of this process exists (admission waits for `ready`), so a
+    // live session is never taken for a dead one; the threads are told later, once the platforms
+    // are connected. Not when other processes share the store: their sessions are alive (a dead
+    // worker's are found through its stalled job instead).
+    this.#orphans =
+      deps.recoverOnStart === false
+        ? Promise.resolve([])
+        : this.store.markInterrupted(this.now()).catch((err: unknown) => {
+            this.log.error({ err }, 'could not mark the sessions a previous process left');
+            return [];
+          });
     if (deps.limits.traceRetentionMs > 0) {
       this.#pruneTraces();
       this.#pruneTimer = setInterval(() => this.#pruneTraces(), 3600_000).unref();
@@ -37,8 +46,8 @@ export class ChatRecords {
   }
 
   #pruneTraces(): void {
-    this.persist('prune traces', () => {
-      const n = this.store.pruneTraces(this.now() - this.deps.limits.traceRetentionMs);
+    void this.persist('prune traces', async () => {
+      const n = await this.store.pruneTraces(this.now() - this.deps.limits.traceRetentionMs);
       if (n) this.log.info({ events: n }, 'old traces deleted');
     });
   }
@@ -47,29 +56,31 @@ export class ChatRecords {
     clearInterval(this.#pruneTimer);
   }
 
+  /** Resolves once the orphans of a dead process are marked (before the first admission). */
+  protected ready(): Promise<unknown> {
+    return this.#orphans;
+  }
+
   /** Store writes must not take a session down (a full disk loses the record, not the answer). */
-  protected persist(what: string, fn: () => void): void {
+  protected async persist(what: string, fn: () => Promise<unknown>): Promise<void> {
     try {
-      fn();
+      await fn();
     } catch (err) {
       this.log.error({ err, what }, 'session store write failed');
     }
   }
 
-  history(ref: ThreadRef): Turn[] {
-    const turns = this.store
-      .threadSessions(refOf(ref))
-      .map(turnOf)
-      .filter((t): t is Turn => t !== null);
+  async history(ref: ThreadRef): Promise<Turn[]> {
+    const turns = (await this.store.threadSessions(refOf(ref))).map(turnOf).filter((t): t is Turn => t !== null);
     return turns.slice(-(this.deps.maxHistoryTurns ?? 6));
   }
 
-  markEventSeen(platform: Platform, eventId: string): boolean {
+  async markEventSeen(platform: Platform, eventId: string): Promise<boolean> {
     const now = this.now();
     if (++this.#seenCalls % 500 === 1)
-      this.persist('prune', () => this.store.pruneSeenEvents(now - (this.deps.seenEventTtlMs ?? 86_400_000)));
+      void this.persist('prune', () => this.store.pruneSeenEvents(now - (this.deps.seenEventTtlMs ?? 86_400_000)));
     try {
-      return this.store.markEventSeen(platform, eventId, now);
+      return await this.store.markEventSeen(platform, eventId, now);
     } catch (err) {
       // Never drop the only delivery because the store failed.
       this.log.error({ err }, 'dedupe store failed; treating event as new');
@@ -77,17 +88,17 @@ export class ChatRecords {
     }
   }
 
-  recordFeedback(sessionId: string, userId: string, value: 'up' | 'down'): boolean {
+  async recordFeedback(sessionId: string, userId: string, value: 'up' | 'down'): Promise<boolean> {
     if (value !== 'up' && value !== 'down') return false;
-    if (!this.store.getSession(sessionId)) return false;
-    this.store.recordFeedback(sessionId, userId, value, this.now());
+    if (!(await this.store.getSession(sessionId))) return false;
+    await this.store.recordFeedback(sessionId, userId, value, this.now());
     return true;
   }
 
-  trace(sessionId: string): string | null {
-    const rec = this.store.getSession(sessionId);
+  async trace(sessionId: string): Promise<string | null> {
+    const rec = await this.store.getSession(sessionId);
     if (!rec) return null;
-    return renderTrace(rec, this.store.events(sessionId));
+    return renderTrace(rec, await this.store.events(sessionId));
   }
 
   traceFilename(sessionId: string): string {
@@ -95,21 +106,21 @@ export class ChatRecords {
   }
 
   /** A session's view rebuilt from the store. */
-  protected storedView(rec: SessionRecord): ThreadView {
-    return replayView(rec, this.store.events(rec.id), this.maxSteps, { observationChars: this.obsChars });
+  async storedView(rec: SessionRecord): Promise<ThreadView> {
+    return replayView(rec, await this.store.events(rec.id), this.maxSteps, { observationChars: this.obsChars });
   }
 
-  view(sessionId: string): ThreadView | null {
-    const rec = this.store.getSession(sessionId);
+  async view(sessionId: string): Promise<ThreadView | null> {
+    const rec = await this.store.getSession(sessionId);
     return rec ? this.storedView(rec) : null;
   }
 
   async recoverInterrupted(notify: (view: ThreadView) => Promise<void>): Promise<number> {
-    const recs = this.#orphans;
-    this.#orphans = [];
+    const recs = await this.#orphans;
+    this.#orphans = Promise.resolve([]);
     for (const rec of recs) {
       try {
-        await notify(this.storedView(rec));
+        await notify(await this.storedView(rec));
       } catch (err) {
         this.log.warn({ err, sessionId: rec.id }, 'could not tell a thread about its interrupted session');
       }

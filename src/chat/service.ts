@@ -6,12 +6,19 @@ import type { Logger } from '../util/log.ts';
 import type { SessionLimiters } from './limiters.ts';
 import type { ChatLimits } from './limits.ts';
 import { ChatServiceImpl } from './scheduler.ts';
+import type { AsyncSessionStore } from './session-store.ts';
 import type { SessionStatus, SessionStore } from './store.ts';
 import type { Platform, ResearchRequest, SubmitOutcome, ThreadRef, ThreadSurface, ThreadView } from './types.ts';
 
 export interface ChatServiceDeps {
   engine: ResearchEngine;
-  store: SessionStore;
+  /** The embedded SQLite store (wrapped) or a shared one (Postgres), chosen in src/wiring/. */
+  store: SessionStore | AsyncSessionStore;
+  /**
+   * Mark the sessions a dead process left queued/running as interrupted at start (default true).
+   * False where other live processes share the store (gateways and workers).
+   */
+  recoverOnStart?: boolean;
   limits: ChatLimits;
   /** Session concurrency slots (per user, global). Default: in this process, from `limits`. */
   limiters?: SessionLimiters;
@@ -104,32 +111,32 @@ export interface ChatService {
   /** Same, by session id (buttons carry it). */
   cancelSession(sessionId: string, byUserId: string, opts?: CancelOptions): Promise<CancelOutcome>;
   /** Whether the bot ever researched in this thread (follow-ups without a mention). */
-  isResearchThread(ref: ThreadRef): boolean;
+  isResearchThread(ref: ThreadRef): Promise<boolean>;
   /** Whether a reply in a research thread without a mention is a follow-up (CIR_FOLLOWUP=any). */
   followupWithoutMention(): boolean;
   /** The id of the thread's session that is queued or running, if any. */
   activeSession(ref: ThreadRef): string | null;
   /** Earlier completed questions and answers of the thread, oldest first. */
-  history(ref: ThreadRef): Turn[];
+  history(ref: ThreadRef): Promise<Turn[]>;
   /**
    * Whether submit() already accepted or refused a request from this platform event (its
    * sourceEventId): a redelivery to drop silently. submit() itself also answers 'duplicate' for one;
    * the adapter asks first only to avoid visible work (a Discord thread, a second refusal).
    */
-  alreadySubmitted(platform: Platform, sourceEventId: string): boolean;
+  alreadySubmitted(platform: Platform, sourceEventId: string): Promise<boolean>;
   /**
    * Dedupe of deliveries that start no research (help, "stop" text, buttons): true the first time
    * an id is seen. Research requests are deduped by submit() with the session itself instead.
    */
-  markEventSeen(platform: Platform, eventId: string): boolean;
+  markEventSeen(platform: Platform, eventId: string): Promise<boolean>;
   /** Thumbs up/down on an answer; one vote per user (a second one replaces the first). False if no such session. */
-  recordFeedback(sessionId: string, userId: string, value: 'up' | 'down'): boolean;
+  recordFeedback(sessionId: string, userId: string, value: 'up' | 'down'): Promise<boolean>;
   /** The complete trace (every step, full observations, answer, sources) as text; null if unknown. */
-  trace(sessionId: string): string | null;
+  trace(sessionId: string): Promise<string | null>;
   /** File name for the trace download, e.g. "cir-trace-<id>.md". */
   traceFilename(sessionId: string): string;
   /** Current view of a session (from memory while active, rebuilt from the store after). */
-  view(sessionId: string): ThreadView | null;
+  view(sessionId: string): Promise<ThreadView | null>;
   stats(): ChatStats;
   /** Subscribe to session and research events (metrics, logs). Returns an unsubscribe function. */
   onEvent(listener: (e: ChatEvent) => void): () => void;

@@ -4,8 +4,8 @@
 // gateways racing on a Slack retry still write exactly one row.
 import pg from 'pg';
 import type { Citation, ResearchEvent } from '../engine/events.ts';
-import type { AsyncSessionStore } from './session-store.ts';
-import { PATCH_COLUMNS, toRecord, type Row, type SessionPatch, type SessionRecord, type StoredEvent } from './store.ts';
+import { ASYNC_STORE, type AsyncSessionStore } from './session-store.ts';
+import { PATCH_COLUMNS, toRecord, type Row, type SessionPatch, type SessionRecord, type SessionStatus, type StoredEvent } from './store.ts';
 import type { Platform, ThreadRef } from './types.ts';
 
 /** Each entry moves the Postgres schema one version up (its own history, starting where SQLite v3 is). */
@@ -104,6 +104,7 @@ const SESSION_COLUMNS =
   'finished_at, answer, citations, error, cancelled_by, source_event_id, steps';
 
 class PostgresSessionStore implements AsyncSessionStore {
+  readonly [ASYNC_STORE] = true;
   readonly #pool: pg.Pool;
   #closed = false;
   constructor(pool: pg.Pool) {
@@ -133,16 +134,24 @@ class PostgresSessionStore implements AsyncSessionStore {
   }
 
   async updateSession(id: string, patch: SessionPatch): Promise<void> {
+    await this.updateSessionIf(id, null, patch);
+  }
+
+  async updateSessionIf(id: string, from: SessionStatus[] | null, patch: SessionPatch): Promise<boolean> {
     const keys = Object.keys(patch) as (keyof SessionPatch)[];
-    if (!keys.length) return;
+    if (!keys.length) return false;
     const values = keys.map((k) => {
       const v = patch[k];
       if (k === 'citations') return v == null ? null : JSON.stringify(v as Citation[]);
       return v ?? null;
     });
     const sets = keys.map((k, i) => `${PATCH_COLUMNS[k]} = $${i + 1}`).join(', ');
-    await this.#pool.query(`UPDATE sessions SET ${sets} WHERE id = $${keys.length + 1}`, [...values, id]);
+    // One statement: of two processes racing, the row lock lets exactly one match the status.
+    const only = from ? ` AND status = ANY($${keys.length + 2})` : '';
+    const res = await this.#pool.query(`UPDATE sessions SET ${sets} WHERE id = $${keys.length + 1}${only}`, [...values, id, ...(from ? [from] : [])]);
+    return res.rowCount === 1;
   }
+
 
   async getSession(id: string): Promise<SessionRecord | null> {
     const [r] = await this.#rows(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = $1`, [id]);

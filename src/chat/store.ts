@@ -42,6 +42,12 @@ export interface SessionStore {
   /** False (nothing written) when a session of the same platform and sourceEventId exists. */
   createSession(rec: SessionRecord): boolean;
   updateSession(id: string, patch: SessionPatch): void;
+  /**
+   * Applies `patch` only while the session's status is one of `from`; true if it did. Several
+   * processes deciding a session's fate (a worker finishing it, another noticing it stalled, a
+   * gateway withdrawing it from the queue): exactly one wins, so a thread is told once.
+   */
+  updateSessionIf(id: string, from: SessionStatus[] | null, patch: SessionPatch): boolean;
   getSession(id: string): SessionRecord | null;
   /** Sessions of one thread, oldest first. */
   threadSessions(ref: ThreadRef): SessionRecord[];
@@ -210,16 +216,23 @@ class SqliteSessionStore implements SessionStore {
   }
 
   updateSession(id: string, patch: SessionPatch): void {
+    this.updateSessionIf(id, null, patch);
+  }
+
+  updateSessionIf(id: string, from: SessionStatus[] | null, patch: SessionPatch): boolean {
     const keys = Object.keys(patch) as (keyof SessionPatch)[];
-    if (!keys.length) return;
+    if (!keys.length) return false;
     const values = keys.map((k) => {
       const v = patch[k];
       if (k === 'citations') return v == null ? null : JSON.stringify(v);
       return (v ?? null) as string | number | null;
     });
     const sets = keys.map((k) => `${PATCH_COLUMNS[k]} = ?`).join(', ');
-    this.db.prepare(`UPDATE sessions SET ${sets} WHERE id = ?`).run(...values, id);
+    const only = from ? ` AND status IN (${from.map(() => '?').join(', ')})` : '';
+    const res = this.db.prepare(`UPDATE sessions SET ${sets} WHERE id = ?${only}`).run(...values, id, ...(from ?? []));
+    return Number(res.changes) === 1;
   }
+
 
   getSession(id: string): SessionRecord | null {
     const r = this.db.prepare('SELECT * FROM sessions WHERE id = ?').get(id) as Row | undefined;

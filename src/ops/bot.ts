@@ -2,7 +2,6 @@
 // and stopped gracefully. serve.ts builds the parts from the configuration and hands them here, so
 // this module knows the contracts only (no platform SDKs, no engine internals).
 import type { ChatEvent, ChatService } from '../chat/service.ts';
-import type { SessionStore } from '../chat/store.ts';
 import type { ThreadView } from '../chat/types.ts';
 import type { ResearchEngine } from '../engine/events.ts';
 import type { PlatformAdapter } from '../platforms/types.ts';
@@ -25,8 +24,19 @@ export interface BotOptions {
   sandboxPoolSize: number;
   shutdownGraceMs: number;
   logger: Logger;
-  engine: EngineParts;
-  store: SessionStore;
+  /** The research parts (a gateway has none but the close). */
+  engine: Omit<EngineParts, 'engine'> & Partial<Pick<EngineParts, 'engine'>>;
+  /** Closed last. */
+  store: { close(): unknown };
+  /** False for a gateway: /healthz then checks no model or sandbox. Default true. */
+  research?: boolean;
+  /** Further /healthz checks (the shared store, Redis). */
+  healthChecks?: Record<string, () => Promise<unknown>>;
+  /**
+   * Stops taking research from elsewhere (a worker's queue) at shutdown; runs alongside the
+   * drain of running sessions and is awaited before the rest closes.
+   */
+  stopTaking?: () => Promise<void>;
   chat: ChatService;
   /** Built but not started; started here in order. */
   adapters: PlatformAdapter[];
@@ -62,6 +72,8 @@ export async function startBot(o: BotOptions): Promise<RunningBot> {
       llm: o.llm,
       sandbox: o.engine.sandbox ? () => o.engine.sandbox!.status() : undefined,
       sandboxPoolSize: o.sandboxPoolSize,
+      research: o.research,
+      extra: o.healthChecks,
       platforms: () => adapters,
     }),
     metrics,
@@ -107,13 +119,15 @@ export async function startBot(o: BotOptions): Promise<RunningBot> {
       // 1. Stop taking new work.
       for (const r of await Promise.allSettled(adapters.map((a) => a.stop())))
         if (r.status === 'rejected') logger.warn({ err: r.reason }, 'platform stop failed');
+      const taking = o.stopTaking?.().catch((err: unknown) => logger.warn({ err }, 'queue stop failed'));
       // 2. Running sessions get the grace period, then are stopped and their threads told.
       await chat.shutdown(o.shutdownGraceMs);
+      await taking;
       // 3. Release the rest.
       unsubscribe();
       await http.close();
       await o.engine.close();
-      o.store.close();
+      await o.store.close();
       logger.info('stopped cleanly');
     })());
 

@@ -23,6 +23,10 @@ export interface HealthOptions {
   /** Pool size the operator configured; 0 means interpreters start on demand. */
   sandboxPoolSize?: number;
   platforms?: () => Array<{ name: string; status(): { connected: boolean; detail?: string } }>;
+  /** Further checks by name (the shared store and Redis of a gateway or worker); a throw fails the check. */
+  extra?: Record<string, () => Promise<unknown>>;
+  /** False for a process that runs no research (a gateway): no model or sandbox checks. Default true. */
+  research?: boolean;
   /** Reuse a model-server answer for this long (scrapers and orchestrators poll often). */
   cacheMs?: number;
 }
@@ -42,8 +46,19 @@ export function createHealthCheck(options: HealthOptions): HealthCheck {
 
   return async () => {
     const checks: Record<string, CheckResult> = {};
-    checks.model = await model();
-    checks.sandbox = checkSandbox(options.sandbox, options.sandboxPoolSize ?? 1);
+    if (options.research !== false) {
+      checks.model = await model();
+      checks.sandbox = checkSandbox(options.sandbox, options.sandboxPoolSize ?? 1);
+    }
+    for (const [name, check] of Object.entries(options.extra ?? {})) {
+      try {
+        await check();
+        checks[name] = { ok: true };
+      } catch (err) {
+        // The driver's message (host, code), never a URL with its credentials.
+        checks[name] = { ok: false, detail: err instanceof Error ? err.message : String(err) };
+      }
+    }
     for (const p of options.platforms?.() ?? []) {
       let s: { connected: boolean; detail?: string };
       try {

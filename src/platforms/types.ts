@@ -24,7 +24,13 @@ export interface PlatformAdapter {
    * at start-up to post the final view of sessions a previous process left interrupted
    * (chat.recoverInterrupted). Optional: without it those threads are only logged.
    */
-  surface?(ref: ThreadRef): ThreadSurface;
+  surface?(ref: ThreadRef, userId?: string): ThreadSurface;
+  /**
+   * `serve --role worker`: readies only the Web/REST side (the bot's identity, the REST client),
+   * no gateway or Socket Mode connection, so that surface() can render sessions taken from the
+   * queue. Optional: an adapter without it cannot serve a worker.
+   */
+  connectRest?(): Promise<void>;
   /** Optional: report each time the platform's API made the bot wait (429 / rate-limit queue),
    *  for the cir_rate_limit_wait* metrics. */
   onRateLimit?(listener: (waitMs: number) => void): void;

@@ -5,14 +5,13 @@ import { localLimiters, redisLimiters, type SessionLimiters } from '../chat/limi
 import type { ChatLimits } from '../chat/limits.ts';
 import type { Logger } from '../util/log.ts';
 
-/** Limiters of one deployment share this prefix in Redis. */
-const REDIS_PREFIX = 'cir-bot';
-
 export async function buildLimiters(env: Env, limits: ChatLimits, logger: Logger): Promise<SessionLimiters> {
   if (!env.REDIS_URL) return localLimiters(limits);
   const limiters = await redisLimiters(limits, {
     url: env.REDIS_URL,
-    prefix: REDIS_PREFIX,
+    // Limiters of one deployment (CIR_REDIS_PREFIX) share their slots.
+    prefix: `${env.CIR_REDIS_PREFIX}:limits`,
+
     onError: (err) => logger.warn({ err }, 'redis limiter error'),
   });
   logger.info('session limits shared through Redis');

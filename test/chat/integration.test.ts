@@ -57,8 +57,8 @@ test('question, cited answer, follow-up with history, over the real engine', asy
     const lastPrompt = h.llm.prompts().at(-1)!;
     assert.ok(lastPrompt.includes('What is the capital of France?'), 'the earlier question is in the prompt');
     assert.ok(lastPrompt.includes('How many people live there?'));
-    assert.equal(chat.history(request('U1', 't1')).length, 2);
-    assert.match(chat.trace(o.sessionId)!, /## Step 2/);
+    assert.equal((await chat.history(request('U1', 't1'))).length, 2);
+    assert.match((await chat.trace(o.sessionId))!, /## Step 2/);
   } finally {
     store.close();
     await h.close();

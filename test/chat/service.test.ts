@@ -130,11 +130,11 @@ test('follow-up: a reply in a research thread carries the earlier questions and 
   const engine = instantEngine();
   const chat = createChatService({ engine, store, limits: limits() });
   const ref = request('U1', 't1');
-  assert.equal(chat.isResearchThread(ref), false);
+  assert.equal((await chat.isResearchThread(ref)), false);
   await chat.submit(request('U1', 't1', 'What is X?'), new RecordingSurface(), { minIntervalMs: 0 });
   await chat.idle();
-  assert.equal(chat.isResearchThread(ref), true);
-  assert.equal(chat.isResearchThread(request('U1', 'elsewhere')), false);
+  assert.equal((await chat.isResearchThread(ref)), true);
+  assert.equal((await chat.isResearchThread(request('U1', 'elsewhere'))), false);
   assert.equal(chat.followupWithoutMention(), true);
   const o = await chat.submit(request('U2', 't1', 'And Y?'), new RecordingSurface(), { minIntervalMs: 0 });
   assert.ok(o.accepted);
@@ -145,7 +145,7 @@ test('follow-up: a reply in a research thread carries the earlier questions and 
   assert.equal(history[0].question, 'What is X?');
   // The answer as the thread showed it: the invented source is gone, the real one renumbered.
   assert.equal(history[0].answer, 'Answer to What is X? and [1].\n\nSources:\n[1] Real page — https://www.real.example/page');
-  assert.equal(chat.history(ref).length, 2);
+  assert.equal((await chat.history(ref)).length, 2);
   store.close();
 });
 
@@ -153,9 +153,9 @@ test('dedupe: platform event ids and source events are answered once', async () 
   const store = openSessionStore(':memory:');
   const engine = instantEngine();
   const chat = createChatService({ engine, store, limits: limits() });
-  assert.equal(chat.markEventSeen('slack', 'Ev1'), true);
-  assert.equal(chat.markEventSeen('slack', 'Ev1'), false);
-  assert.equal(chat.markEventSeen('discord', 'Ev1'), true);
+  assert.equal((await chat.markEventSeen('slack', 'Ev1')), true);
+  assert.equal((await chat.markEventSeen('slack', 'Ev1')), false);
+  assert.equal((await chat.markEventSeen('discord', 'Ev1')), true);
   const first = await chat.submit(request('U1', 't1', 'q', { sourceEventId: 'm1' }), new RecordingSurface(), { minIntervalMs: 0 });
   await chat.idle();
   const replay = await chat.submit(request('U1', 't1', 'q', { sourceEventId: 'm1' }), new RecordingSurface());
@@ -172,12 +172,12 @@ test('dedupe: a refused request\'s redelivery is dropped silently; a Retry press
   const ok = await chat.submit(request('U1', 't1', 'q1', { sourceEventId: 'm1' }), new RecordingSurface(), { minIntervalMs: 0 });
   assert.ok(ok.accepted);
   await chat.idle();
-  assert.equal(chat.alreadySubmitted('slack', 'm1'), true);
-  assert.equal(chat.alreadySubmitted('slack', 'm2'), false);
+  assert.equal((await chat.alreadySubmitted('slack', 'm1')), true);
+  assert.equal((await chat.alreadySubmitted('slack', 'm2')), false);
   const surface = new RecordingSurface();
   const over = await chat.submit(request('U1', 't2', 'q2', { sourceEventId: 'm2' }), surface);
   assert.ok(!over.accepted && over.reason === 'quota');
-  assert.equal(chat.alreadySubmitted('slack', 'm2'), true, 'the refusal is remembered');
+  assert.equal((await chat.alreadySubmitted('slack', 'm2')), true, 'the refusal is remembered');
   const again = await chat.submit(request('U1', 't2', 'q2', { sourceEventId: 'm2' }), surface);
   assert.ok(!again.accepted && again.reason === 'duplicate');
   assert.equal(surface.notes.length, 2, 'the quota refusal, then the duplicate notice (adapters ask alreadySubmitted first and drop it silently)');
@@ -224,19 +224,19 @@ test('trace, view and feedback of a finished session', async () => {
   const o = await chat.submit(request('U1', 't', 'traced question'), new RecordingSurface(), { minIntervalMs: 0 });
   assert.ok(o.accepted);
   await chat.idle();
-  const trace = chat.trace(o.sessionId)!;
+  const trace = (await chat.trace(o.sessionId))!;
   assert.match(trace, /## Step 1/);
   assert.match(trace, /web_search\("x"\)/);
   assert.ok(trace.includes('result '.repeat(50).trim()), 'full observation');
   assert.match(trace, /Citations dropped[^]*https:\/\/invented\.example\/x/);
   assert.match(chat.traceFilename(o.sessionId), /^cir-trace-[0-9a-f-]+\.md$/);
-  assert.equal(chat.trace('nope'), null);
-  const view = chat.view(o.sessionId)!;
+  assert.equal((await chat.trace('nope')), null);
+  const view = (await chat.view(o.sessionId))!;
   assert.equal(view.status.state, 'done');
   assert.equal(view.answer!.sources.length, 1);
-  assert.equal(chat.recordFeedback(o.sessionId, 'U3', 'up'), true);
-  assert.equal(chat.recordFeedback(o.sessionId, 'U3', 'down'), true);
-  assert.equal(chat.recordFeedback('nope', 'U3', 'down'), false);
+  assert.equal((await chat.recordFeedback(o.sessionId, 'U3', 'up')), true);
+  assert.equal((await chat.recordFeedback(o.sessionId, 'U3', 'down')), true);
+  assert.equal((await chat.recordFeedback('nope', 'U3', 'down')), false);
   assert.deepEqual(store.feedback(o.sessionId), [{ userId: 'U3', value: 'down' }]);
   store.close();
 });
@@ -263,7 +263,7 @@ test('shutdown: queued sessions end interrupted at once, running ones after the 
   // Read back from the store (as after a restart), both still show as interrupted.
   for (const v of [running.last()!, queued.last()!]) {
     assert.equal(store.getSession(v.sessionId)!.status, 'interrupted');
-    assert.equal(chat.view(v.sessionId)!.status.state, 'interrupted');
+    assert.equal((await chat.view(v.sessionId))!.status.state, 'interrupted');
   }
   store.close();
 });

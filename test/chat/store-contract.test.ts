@@ -141,6 +141,22 @@ for (const b of [sqlite, postgres]) {
       assert.equal(seen.filter(Boolean).length, 1);
     });
 
+    test('a conditional update applies only from the named statuses; of racing deciders exactly one wins', async () => {
+      const s = await open();
+      await s.createSession(rec('c1'));
+      assert.equal(await s.updateSessionIf('c1', ['running'], { status: 'done' }), false, 'queued is not running');
+      assert.equal((await s.getSession('c1'))!.status, 'queued');
+      assert.equal(await s.updateSessionIf('c1', ['queued'], { status: 'running', startedAt: 5 }), true);
+      const wins = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => s.updateSessionIf('c1', ['queued', 'running'], { status: 'interrupted', finishedAt: 10 + i })),
+      );
+      assert.equal(wins.filter(Boolean).length, 1);
+      const got = (await s.getSession('c1'))!;
+      assert.equal(got.status, 'interrupted');
+      assert.equal(got.startedAt, 5);
+      assert.equal(await s.updateSessionIf('missing', ['queued'], { status: 'done' }), false);
+    });
+
     test('thread sessions come oldest first (insertion order on ties); other threads apart', async () => {
       const s = await open();
       await s.createSession(rec('late', { createdAt: 3_000 }));

@@ -99,7 +99,7 @@ test('sessions left running by a dead process are marked interrupted and their t
     const retry = await chat2.submit(request('U1', 't1', 'running question'), new RecordingSurface(), { minIntervalMs: 0 });
     assert.ok(retry.accepted);
     await chat2.idle();
-    assert.equal(chat2.view(a.sessionId)!.status.state, 'interrupted');
+    assert.equal((await chat2.view(a.sessionId))!.status.state, 'interrupted');
     assert.equal(store2.getSession(fresh.sessionId)!.status, 'done');
     await chat1.cancelSession(a.sessionId, 'test', { moderator: true }); // let process 1's engine end
     store1.close();
@@ -146,8 +146,8 @@ test('traces of sessions finished before the retention period are deleted at sta
   const chat3 = createChatService(opts);
   assert.equal(store.events(o.sessionId).length, 0);
   assert.equal(store.getSession(o.sessionId)!.answer?.startsWith('Answer to old question'), true);
-  assert.equal(chat3.history(request('U1', 't1')).length, 1, 'follow-ups still see the answer');
-  const view = chat3.view(o.sessionId)!;
+  assert.equal((await chat3.history(request('U1', 't1'))).length, 1, 'follow-ups still see the answer');
+  const view = (await chat3.view(o.sessionId))!;
   assert.equal(view.status.state, 'done');
   assert.deepEqual(view.answer!.sources.map((s) => s.domain), ['real.example']);
   store.close();

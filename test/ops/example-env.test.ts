@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { SECRET_VARS, parseConfig } from '../../src/config.ts';
 
 const read = (p: string) => readFileSync(new URL(`../../${p}`, import.meta.url), 'utf8');
-const COMPOSE_ONLY = new Set(['COMPOSE_PROFILES', 'SEARXNG_SECRET', 'HF_TOKEN', 'BOT_PORT', 'VLLM_IMAGE', 'SGLANG_IMAGE', 'SEARXNG_IMAGE']);
+const COMPOSE_ONLY = new Set(['COMPOSE_PROFILES', 'SEARXNG_SECRET', 'HF_TOKEN', 'BOT_PORT', 'VLLM_IMAGE', 'SGLANG_IMAGE', 'SEARXNG_IMAGE', 'POSTGRES_PASSWORD', 'CIR_WORKERS', 'POSTGRES_IMAGE']);
 
 /** Variable names of the zod schema in src/config.ts (its object literal's keys). */
 function schemaKeys(): string[] {

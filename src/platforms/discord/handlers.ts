@@ -153,21 +153,29 @@ export function createHandlers(ctx: HandlerContext) {
 
   async function onMessage(message: Message): Promise<void> {
     if (message.author.id === client.user?.id) return;
-    const d = classifyMessage(await facts(message), {
+    const f = await facts(message);
+    // Asked of the store before classifying (which is synchronous), only where it can matter.
+    const followups = chat.followupWithoutMention();
+    const researchThread =
+      followups && f.channelKind === 'thread' && !f.mentionsBot
+        ? await chat.isResearchThread({ platform: 'discord', workspaceId: f.guildId ?? '', channelId: f.parentId ?? '', threadId: f.channelId })
+        : false;
+    const d = classifyMessage(f, {
       botId: client.user!.id,
       allowBots: ctx.allowBots,
-      followupWithoutMention: chat.followupWithoutMention(),
-      isResearchThread: (w) => chat.isResearchThread({ platform: 'discord', ...w }),
+      followupWithoutMention: followups,
+      isResearchThread: () => researchThread,
     });
     if (d.kind === 'ignore') return;
     // A replayed research request is recognised by the chat layer from its session (sourceEventId);
     // asking before opening a thread avoids an empty one. Help and "stop" use the seen-event list.
     const replayed =
       d.kind === 'help' || d.kind === 'stop'
-        ? !chat.markEventSeen('discord', `message:${message.id}`)
-        : inFlight.has(message.id) || chat.alreadySubmitted('discord', message.id);
+        ? !(await chat.markEventSeen('discord', `message:${message.id}`))
+        : inFlight.has(message.id) || (await chat.alreadySubmitted('discord', message.id));
     if (replayed) return;
     if (d.kind !== 'help' && d.kind !== 'stop') {
+      if (inFlight.has(message.id)) return; // a replay that arrived while the store was asked
       // Until submit() records it, a replay arriving meanwhile is recognised here.
       inFlight.add(message.id);
       try {
@@ -261,19 +269,19 @@ export function createHandlers(ctx: HandlerContext) {
     if (action.kind === 'retry') {
       // Acknowledged at once; what happens next (the new research, or why not) shows in the thread.
       await i.deferUpdate();
-      const ref = chat.view(action.sessionId)?.ref;
+      const ref = (await chat.view(action.sessionId))?.ref;
       const channelId = ref ? ref.threadId || ref.channelId : i.channelId;
       const outcome = await chat.retry(action.sessionId, i.user.id, newSurface(channelId), paceOptions(channelId));
       if (outcome.accepted) await i.editReply({ components: [] }).catch((err: unknown) => logger.debug({ err }, 'discord: retry button not removed'));
       return;
     }
-    const ok = chat.recordFeedback(action.sessionId, i.user.id, action.value);
+    const ok = await chat.recordFeedback(action.sessionId, i.user.id, action.value);
     await i.reply({ content: ok ? 'Thanks for the feedback!' : 'I no longer know that answer.', flags: MessageFlags.Ephemeral });
   }
 
   async function onInteraction(i: Interaction): Promise<void> {
     if (!i.isChatInputCommand() && !i.isButton()) return;
-    if (!chat.markEventSeen('discord', `interaction:${i.id}`)) return;
+    if (!(await chat.markEventSeen('discord', `interaction:${i.id}`))) return;
     if (i.isChatInputCommand() && i.commandName === RESEARCH_COMMAND.name) await onResearch(i);
     else if (i.isButton()) await onButton(i);
   }

@@ -41,14 +41,26 @@ export function createDiscordAdapter(deps: DiscordAdapterDeps, options: DiscordA
   let client: Client | null = null;
   // Writes go through a REST client of our own: Client#destroy() clears its token, but research
   // still running at shutdown must deliver its final view.
-  let rest: REST | null = null;
+  // Made at once, not at start(): a worker renders through it without a gateway connection.
+  let rest: REST | null = env.DISCORD_TOKEN ? new REST({ api: env.DISCORD_API_URL }).setToken(env.DISCORD_TOKEN) : null;
   const rateLimitListeners: ((waitMs: number) => void)[] = [];
   let connected = false;
   let detail = 'not started';
+  const watchRateLimits = (x: REST) =>
+    x.on('rateLimited', (info) => {
+      const waitMs = info.timeToReset > 0 ? info.timeToReset : info.retryAfter;
+      log.debug({ route: info.route, waitMs }, 'discord: rate limited');
+      for (const l of rateLimitListeners) l(waitMs);
+    });
+  if (rest) watchRateLimits(rest);
 
   return {
     name: 'discord',
     routes: [],
+    async connectRest() {
+      if (!rest) throw new Error('DISCORD_TOKEN is not set (see README.md (Discord section))');
+      detail = 'rest only (worker)';
+    },
     async start() {
       if (!env.DISCORD_TOKEN) throw new Error('DISCORD_TOKEN is not set (see README.md (Discord section))');
       const c = new Client({
@@ -60,8 +72,8 @@ export function createDiscordAdapter(deps: DiscordAdapterDeps, options: DiscordA
         allowedMentions: { parse: [], repliedUser: false },
       });
       client = c;
-      const r = new REST({ api: env.DISCORD_API_URL }).setToken(env.DISCORD_TOKEN);
-      rest = r;
+      if (!rest) watchRateLimits((rest = new REST({ api: env.DISCORD_API_URL }).setToken(env.DISCORD_TOKEN)));
+      const r = rest;
       const handlers = createHandlers({
         client: c,
         rest: r,
@@ -89,12 +101,7 @@ export function createDiscordAdapter(deps: DiscordAdapterDeps, options: DiscordA
         detail = `ready as ${c.user?.tag ?? '?'}`;
       });
       c.on(Events.Error, (err) => log.error({ err }, 'discord client error'));
-      for (const x of [c.rest, r])
-        x.on('rateLimited', (info) => {
-          const waitMs = info.timeToReset > 0 ? info.timeToReset : info.retryAfter;
-          log.debug({ route: info.route, waitMs }, 'discord: rate limited');
-          for (const l of rateLimitListeners) l(waitMs);
-        });
+      watchRateLimits(c.rest);
       const ready = new Promise<void>((resolve) => c.once(Events.ClientReady, () => resolve()));
       try {
         await c.login(env.DISCORD_TOKEN);

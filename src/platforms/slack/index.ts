@@ -103,12 +103,18 @@ export function createSlackAdapter(deps: SlackAdapterDeps): PlatformAdapter {
 
   const onMessage = async (body: SlackEventBody) => {
     if (!running) return;
+    // Asked of the store before parsing (which is synchronous): only replies in a thread can be follow-ups.
+    const e = body.event;
+    const researchThread =
+      e?.channel && e.thread_ts && e.thread_ts !== e.ts
+        ? await chat.isResearchThread({ platform: 'slack', workspaceId: body.team_id ?? e.team ?? '', channelId: e.channel, threadId: e.thread_ts })
+        : false;
     const intent = parseMessageEvent(body, {
       botUserId,
       botId,
       allowBots: env.CIR_ALLOW_BOTS,
       followup: chat.followupWithoutMention() ? 'any' : 'mention',
-      isResearchThread: (ref) => chat.isResearchThread(ref),
+      isResearchThread: () => researchThread,
     });
     if (intent.kind === 'ignore') {
       logger.trace({ reason: intent.reason, eventId: body.event_id }, 'slack: event ignored');
@@ -117,11 +123,12 @@ export function createSlackAdapter(deps: SlackAdapterDeps): PlatformAdapter {
     // After Bolt verified the signature. Retries and the app_mention/message twins share the key.
     // A research request is deduped by the chat layer with its session (submit answers 'duplicate'),
     // so a crash before the session was recorded leaves Slack's retry to be processed, not dropped.
-    // No await between this check and submit(): a twin cannot slip in between.
+    // A twin slipping in between this check and submit() is caught there (in memory, then by the
+    // store's unique key).
     const duplicate =
       intent.kind === 'research'
-        ? chat.alreadySubmitted('slack', intent.dedupeKey)
-        : !chat.markEventSeen('slack', intent.dedupeKey);
+        ? await chat.alreadySubmitted('slack', intent.dedupeKey)
+        : !(await chat.markEventSeen('slack', intent.dedupeKey));
     if (duplicate) {
       logger.debug({ key: intent.dedupeKey, eventId: body.event_id }, 'slack: duplicate delivery dropped');
       return;
@@ -170,7 +177,7 @@ export function createSlackAdapter(deps: SlackAdapterDeps): PlatformAdapter {
       if (outcome === 'inactive' && intent.ref !== null) outcome = await chat.cancel(intent.ref, intent.userId, { moderator: false });
       logger.info({ sessionId: intent.sessionId, by: intent.userId, outcome }, 'slack: stop pressed');
     } else if (intent.kind === 'retry') {
-      const ref = chat.view(intent.sessionId)?.ref;
+      const ref = (await chat.view(intent.sessionId))?.ref;
       if (!ref) return void logger.info({ sessionId: intent.sessionId }, 'slack: retry of an unknown session');
       // The new research (or why it cannot start) shows in the same thread.
       const outcome = await chat.retry(intent.sessionId, intent.userId, researchSurface(ref, intent.userId), submitOptions(ref.workspaceId));
@@ -182,7 +189,7 @@ export function createSlackAdapter(deps: SlackAdapterDeps): PlatformAdapter {
           .update({ channel: intent.channelId, ts: old.ts, text: old.text ?? '', blocks: old.blocks.filter((b) => b.type !== 'actions') as never })
           .catch((err: unknown) => logger.debug({ err: slackErrorCode(err) }, 'slack: retry button not removed'));
     } else if (intent.kind === 'feedback') {
-      const stored = chat.recordFeedback(intent.sessionId, intent.userId, intent.value);
+      const stored = await chat.recordFeedback(intent.sessionId, intent.userId, intent.value);
       if (stored && intent.channelId) {
         await client.chat
           .postEphemeral({
@@ -233,19 +240,32 @@ export function createSlackAdapter(deps: SlackAdapterDeps): PlatformAdapter {
         ]
       : [];
 
+  const identify = async () => {
+    let auth;
+    try {
+      auth = await client.auth.test();
+    } catch (err) {
+      throw new Error(`Slack rejected SLACK_BOT_TOKEN (${slackErrorCode(err)}): check the Bot User OAuth Token`, { cause: err });
+    }
+    botUserId = String(auth.user_id ?? '');
+    botId = auth.bot_id ? String(auth.bot_id) : undefined;
+    return auth;
+  };
+
   return {
     name: 'slack',
     routes,
+    async connectRest() {
+      const auth = await identify();
+      logger.info({ botUserId, team: auth.team_id }, 'slack: web api ready (no event connection)');
+    },
     async start() {
-      let auth;
       try {
         await app.init(); // auth.test: checks the token
-        auth = await client.auth.test();
       } catch (err) {
         throw new Error(`Slack rejected SLACK_BOT_TOKEN (${slackErrorCode(err)}): check the Bot User OAuth Token`, { cause: err });
       }
-      botUserId = String(auth.user_id ?? '');
-      botId = auth.bot_id ? String(auth.bot_id) : undefined;
+      const auth = await identify();
       running = true;
       if (socketMode) {
         try {
@@ -270,8 +290,9 @@ export function createSlackAdapter(deps: SlackAdapterDeps): PlatformAdapter {
         detail: socketMode ? 'socket mode' : `http events at POST ${SLACK_EVENTS_PATH}`,
       };
     },
-    surface(ref: ThreadRef) {
-      return new SlackThreadSurface(surfaceCtx, { ref, userId: '', dm: ref.channelId.startsWith('D') });
+    surface(ref: ThreadRef, userId = '') {
+      // With the asker known (a worker rendering a queued session), it is a full research surface.
+      return userId ? researchSurface(ref, userId) : new SlackThreadSurface(surfaceCtx, { ref, userId: '', dm: ref.channelId.startsWith('D') });
     },
     onRateLimit(listener) {
       rateLimitListeners.push(listener);

@@ -38,6 +38,8 @@ function shouldRemove(page: CleanContext, e: Element, inDataTable: boolean, isDa
   }
   const m = matchString(e);
   if (m && SHARE.test(m) && page.stat(e).text < 500 && page.flags.stripUnlikely) return true;
+  // An ad slot's label ("Advertisement", "Story continues below advertisement") is all it says.
+  if (page.stat(e).text < 60 && AD_LABEL.test(textOf(e))) return true;
   if (!page.flags.cleanConditionally) return false;
   if (tag !== 'div' && tag !== 'ul' && tag !== 'ol' && tag !== 'table' && tag !== 'form' && tag !== 'fieldset' && tag !== 'section') return false;
   if (isData || inDataTable) return false;
@@ -54,6 +56,14 @@ function shouldRemove(page: CleanContext, e: Element, inDataTable: boolean, isDa
   const len = collapsedLength(text);
   const headingDensity = len ? counts.headingText / len : 0;
   if (img > 1 && p / img < 0.5 && !hasAncestor(e, 'figure')) return true;
+  // A gallery: several figures with only captions, counters and credits between them. (Several
+  // bare images with a line each are more often a feature list or steps: those stay.)
+  if (counts.figure >= 3 && img >= 3 && len / img < 160) return true;
+  // A sign-up or search box: a form and a few words around it.
+  if (counts.form > 0 && len < 400) return true;
+  // A titled box of short linked items ("Related", "More on this story", topic lists). An untitled
+  // list of links stays: in a body it is usually the content (changelogs, references).
+  if (isList && tag !== 'ul' && tag !== 'ol' && counts.headingText > 0 && ld > 0.5 && counts.li > 0 && len / counts.li < 120) return true;
   // (a block with more list items than paragraphs is only suspicious when the items are links,
   // which the link-density rules below catch)
   if (counts.input > Math.floor(p / 3)) return true;
@@ -61,9 +71,12 @@ function shouldRemove(page: CleanContext, e: Element, inDataTable: boolean, isDa
   if (!isList && weight < 25 && ld > 0.2) return true;
   if (weight >= 25 && ld > 0.5) return true;
   if ((counts.embed === 1 && len < 75) || counts.embed > 1) return true;
-  if (img === 0 && len === 0) return true;
+  // (an emptied form stays: it tells its parent block that it is a sign-up or search box)
+  if (img === 0 && len === 0 && tag !== 'form') return true;
   return false;
 }
+
+const AD_LABEL = /^\s*(advertisement|advertising|sponsored( content)?|ad|story continues below( advertisement)?|article continues below( advertisement)?)\s*$/i;
 
 function hasAncestor(e: Element, tag: string): boolean {
   for (let p = e.parent; p; p = p.parent) if (isElement(p) && p.name === tag) return true;
@@ -71,7 +84,7 @@ function hasAncestor(e: Element, tag: string): boolean {
 }
 
 function countTags(e: Element) {
-  const c = { p: 0, img: 0, li: 0, input: 0, embed: 0, headingText: 0, listText: 0 };
+  const c = { p: 0, img: 0, figure: 0, li: 0, input: 0, form: 0, embed: 0, headingText: 0, listText: 0 };
   const walk = (n: Element) => {
     for (const k of n.children) {
       if (!isElement(k)) continue;
@@ -80,6 +93,8 @@ function countTags(e: Element) {
         case 'img': c.img++; break;
         case 'li': c.li++; break;
         case 'input': c.input++; break;
+        case 'form': c.form++; break;
+        case 'figure': c.figure++; break;
         case 'embed': case 'object': case 'iframe': case 'video': c.embed++; break;
         case 'h1': case 'h2': case 'h3': case 'h4': case 'h5': case 'h6': c.headingText += collapsedLength(textOf(k)); break;
         case 'ul': case 'ol': c.listText += collapsedLength(textOf(k)); break;
@@ -108,7 +123,7 @@ function words(s: string): string[] {
 }
 
 /** True when a heading says the same thing as the title. */
-function similar(a: string, b: string): boolean {
+export function similar(a: string, b: string): boolean {
   const wa = words(a);
   const wb = new Set(words(b));
   if (wa.length === 0 || wb.size === 0) return false;

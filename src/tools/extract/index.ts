@@ -3,7 +3,7 @@
 // Runs directly on the htmlparser2 tree (a few linear passes) for speed.
 import { parseDocument } from 'htmlparser2';
 import { DEFAULT_HTML_CAPS, type HtmlCaps, withinCaps, tokenText } from './caps.ts';
-import { cleanContent } from './clean.ts';
+import { cleanContent, similar } from './clean.ts';
 import { flatText } from './flat.ts';
 import {
   type AnyNode,
@@ -17,7 +17,9 @@ import {
   isText,
   textOf,
 } from './dom.ts';
-import { UNLIKELY, MAYBE, UNLIKELY_ROLES, classWeight, isHidden, matchString } from './hints.ts';
+import {
+  NEVER_BODY, FURNITURE, FURNITURE_MAX_TEXT, MAYBE, PAYWALL, UNLIKELY, UNLIKELY_ROLES, classWeight, isHidden, matchString, unlikelyOnlyByPaywall,
+} from './hints.ts';
 import { renderText } from './render.ts';
 
 export interface Readable {
@@ -51,6 +53,8 @@ interface Stats {
 class Page {
   readonly stats = new Map<Element, Stats>();
   readonly scores = new Map<Element, number>();
+  private readonly locked = new Map<Element, boolean>();
+  private readonly proseCache = new Map<Element, boolean>();
   readonly flags: Flags;
   constructor(flags: Flags) {
     this.flags = flags;
@@ -83,7 +87,40 @@ class Page {
     if (!this.flags.stripUnlikely || inTable || inCode || tag === 'body' || tag === 'a' || tag === 'html') return false;
     if (tag === 'article' || tag === 'main') return false;
     const m = matchString(e);
-    return m !== '' && UNLIKELY.test(m) && !MAYBE.test(m);
+    if (m === '') return false;
+    // Bylines, datelines, decks, captions: named so, and short (a wrapper so named that holds the
+    // article is long and stays).
+    if (FURNITURE.test(m) && !isHeading(tag) && textWithin(e, FURNITURE_MAX_TEXT) < FURNITURE_MAX_TEXT) return true;
+    if (!UNLIKELY.test(m) || MAYBE.test(m)) return false;
+    // "paywall" names both the subscribers' box holding the article and the upsell: keep the former.
+    if (unlikelyOnlyByPaywall(m) && this.lockedBody(e)) return false;
+    // Names lie more than text does: a block of running prose is kept whatever it is called,
+    // unless the name is one that never holds the article (a comment thread is prose too).
+    return NEVER_BODY.test(m) || !this.prose(e);
+  }
+
+  /** Whether `e` reads as running text: 300+ characters of <p> text making up nearly all of its
+   *  text, and almost no links (upsells, teaser grids and link lists fail this). Bounded walk. */
+  prose(e: Element): boolean {
+    let v = this.proseCache.get(e);
+    if (v === undefined) {
+      const t = { text: 0, p: 0, link: 0, budget: 4000 };
+      textParts(e, t, false, false);
+      v = t.budget >= 0 && t.p >= 300 && t.p >= 0.85 * t.text && t.link <= 0.1 * t.text;
+      this.proseCache.set(e, v);
+    }
+    return v;
+  }
+
+  /** Whether `e` holds article paragraphs (150+ characters of <p> text: more than an upsell's
+   *  sentence or two; a teaser before the paywall can be one paragraph), looked at up to a bound. */
+  lockedBody(e: Element): boolean {
+    let v = this.locked.get(e);
+    if (v === undefined) {
+      v = paragraphText(e, 150, { budget: 4000 }) >= 150;
+      this.locked.set(e, v);
+    }
+    return v;
   }
 
   /** Bottom-up text/link/comma counts for every element. */
@@ -119,7 +156,12 @@ class Page {
   }
 
   weight(e: Element): number {
-    return this.flags.weightClasses ? classWeight(e) : 0;
+    if (!this.flags.weightClasses) return 0;
+    const m = matchString(e);
+    if (m === '') return 0;
+    const w = classWeight(e, PAYWALL.test(m) && this.lockedBody(e));
+    // as in prune: a negative name does not count against running prose, unless it never is the article
+    return w < 0 && !NEVER_BODY.test(m) && this.prose(e) ? 0 : w;
   }
 
   private initScore(e: Element): number {
@@ -284,6 +326,13 @@ class Page {
         out.push(s);
         continue;
       }
+      // A body split into sibling blocks (by ads, promos, a paywall): a block that is nearly all
+      // paragraph text, with few links, is more of the article even when it scores low alone.
+      if (s.name !== 'p' && this.weight(s) >= 0 && this.stat(s).text >= 100 && this.linkDensity(s) < 0.2
+        && paragraphText(s, Infinity, { budget: 4000 }) >= 0.8 * this.stat(s).text) {
+        out.push(s);
+        continue;
+      }
       if (s.name === 'p' || (s.name === 'div' && !hasBlockChild(s))) {
         const st = this.stat(s);
         const ld = this.linkDensity(s);
@@ -292,6 +341,76 @@ class Page {
       }
     }
     return out;
+  }
+}
+
+function isHeading(tag: string): boolean {
+  return tag.length === 2 && tag[0] === 'h' && tag[1] >= '1' && tag[1] <= '6';
+}
+
+/** Collapsed text length of `e`, counted only up to `limit` (so the walk stays short). */
+function textWithin(e: Element, limit: number): number {
+  let n = 0;
+  let visits = 0;
+  const walk = (x: Element): void => {
+    for (const c of x.children) {
+      if (n >= limit || ++visits > 2000) {
+        n = Math.max(n, limit); // too big to be furniture
+        return;
+      }
+      if (isText(c)) n += collapsedLength(c.data);
+      else if (isElement(c)) walk(c);
+    }
+  };
+  walk(e);
+  return n;
+}
+
+/** Adds up all text, <p> text and link text under `e`, spending one unit of budget a node. */
+function textParts(e: Element, t: { text: number; p: number; link: number; budget: number }, inP: boolean, inA: boolean): void {
+  for (const c of e.children) {
+    if (--t.budget < 0) return;
+    if (isText(c)) {
+      const l = collapsedLength(c.data);
+      t.text += l;
+      if (inP) t.p += l;
+      if (inA) t.link += l;
+    } else if (isElement(c)) textParts(c, t, inP || c.name === 'p', inA || c.name === 'a');
+  }
+}
+
+/** Text inside <p> descendants of `e`, counted up to `limit`, visiting at most `budget` nodes. */
+function paragraphText(e: Element, limit: number, b: { budget: number }, inP = false): number {
+  let n = 0;
+  for (const c of e.children) {
+    if (n >= limit || --b.budget < 0) return n;
+    if (isText(c)) {
+      if (inP) n += collapsedLength(c.data);
+    } else if (isElement(c)) n += paragraphText(c, limit - n, b, inP || c.name === 'p');
+  }
+  return n;
+}
+
+/**
+ * Removes what comes before the headline inside the chosen content (kickers, section labels,
+ * breadcrumbs): the body starts after it. Only when the headline repeats the title and what
+ * precedes it is short, so a page using <h1> for its sections keeps them.
+ */
+function trimBeforeHeadline(nodes: Element[], title: string): void {
+  let h1: Element | null = null;
+  for (const n of nodes) if ((h1 = findFirst(n, (e) => e.name === 'h1'))) break;
+  if (!h1 || !title || !similar(textOf(h1), title)) return;
+  const before: AnyNode[] = [];
+  for (let e: AnyNode = h1; e.parent && !nodes.includes(e as Element); e = e.parent) {
+    const sibs = (e.parent as Element).children;
+    for (const s of sibs.slice(0, sibs.indexOf(e as never))) before.push(s);
+  }
+  const len = before.reduce((n, b) => n + collapsedLength(textOf(b)), 0);
+  if (len > 300) return;
+  for (const b of before) {
+    const sibs = (b.parent as Element).children;
+    sibs.splice(sibs.indexOf(b as never), 1);
+    b.parent = null;
   }
 }
 
@@ -337,6 +456,7 @@ function attempt(html: string, flags: Flags): Readable & { length: number } {
     const top = page.top();
     nodes = !top || top.name === 'body' || top.name === 'html' ? [body] : page.gather(top);
   }
+  if (flags.stripUnlikely) trimBeforeHeadline(nodes, title);
   for (const n of nodes) cleanContent(page, n, title);
   // clean() may have removed a whole node's content; keep what is still attached.
   const text = renderText(nodes.filter((n) => n === body || n.parent));

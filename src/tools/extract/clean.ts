@@ -15,6 +15,12 @@ export function cleanContent(page: CleanContext, root: Element, title: string): 
   cleanNode(page, root, false, title);
 }
 
+/** Whether a sibling gathered beside the top candidate would itself be cleaned away (a sign-up
+ *  box or link list next to the body is judged like one inside it). */
+export function isClutter(page: CleanContext, e: Element, title: string): boolean {
+  return shouldRemove(page, e, false, e.name === 'table' && isDataTable(e), title);
+}
+
 function cleanNode(page: CleanContext, n: Element, inDataTable: boolean, title: string): void {
   const kids = n.children;
   for (let i = kids.length - 1; i >= 0; i--) {
@@ -40,6 +46,8 @@ function shouldRemove(page: CleanContext, e: Element, inDataTable: boolean, isDa
   if (m && SHARE.test(m) && page.stat(e).text < 500 && page.flags.stripUnlikely) return true;
   // An ad slot's label ("Advertisement", "Story continues below advertisement") is all it says.
   if (page.stat(e).text < 60 && AD_LABEL.test(textOf(e))) return true;
+  // A byline or a dateline on its own line, recognised by its text when no name gives it away.
+  if (META_LINE_TAGS.has(tag) && page.stat(e).text < 100 && isMetaLine(textOf(e))) return true;
   if (!page.flags.cleanConditionally) return false;
   if (tag !== 'div' && tag !== 'ul' && tag !== 'ol' && tag !== 'table' && tag !== 'form' && tag !== 'fieldset' && tag !== 'section') return false;
   if (isData || inDataTable) return false;
@@ -61,6 +69,8 @@ function shouldRemove(page: CleanContext, e: Element, inDataTable: boolean, isDa
   if (counts.figure >= 3 && img >= 3 && len / img < 160) return true;
   // A sign-up or search box: a form and a few words around it.
   if (counts.form > 0 && len < 400) return true;
+  // An upsell or paywall prompt: a few sentences around a "Subscribe" / "Sign in" link.
+  if (len < 300 && findFirst(e, (a) => a.name === 'a' && CALL_TO_ACTION.test(textOf(a)))) return true;
   // A titled box of short linked items ("Related", "More on this story", topic lists). An untitled
   // list of links stays: in a body it is usually the content (changelogs, references).
   if (isList && tag !== 'ul' && tag !== 'ol' && counts.headingText > 0 && ld > 0.5 && counts.li > 0 && len / counts.li < 120) return true;
@@ -77,6 +87,23 @@ function shouldRemove(page: CleanContext, e: Element, inDataTable: boolean, isDa
 }
 
 const AD_LABEL = /^\s*(advertisement|advertising|sponsored( content)?|ad|story continues below( advertisement)?|article continues below( advertisement)?)\s*$/i;
+
+/** The whole text of an upsell's link or button. */
+const CALL_TO_ACTION = /^\s*(subscribe( now| today)?|sign (in|up)( now)?|log ?in|register( now)?|become a (member|subscriber)|join( now| us| today)?|donate( now)?|support us|start (your )?free trial)\s*$/i;
+
+/** "By Ana Ruiz, Political Reporter": a capitalised name after "by" (or its equivalents). */
+const BYLINE_TEXT = /^([Bb]y|BY|[Pp]or|[Vv]on|[Pp]ar|[Dd]oor)\s+\p{Lu}[\p{L}.'’-]*(\s|,|$)/u;
+/** Where a byline or dateline stands on its own (not an inline link or emphasis in a sentence). */
+const META_LINE_TAGS = new Set(['p', 'div', 'span', 'time', 'small', 'address', 'header', 'section']);
+const MONTH = /\b(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(t|tember)?|oct(ober)?|nov(ember)?|dec(ember)?)\b/i;
+
+/** A short line that is only a byline or a date (with "Updated", a time, a place before it). */
+function isMetaLine(raw: string): boolean {
+  const t = raw.replace(/\s+/g, ' ').trim();
+  if (t === '' || /[.!?:;"”]$/.test(t)) return false; // sentences end so; names and dates do not
+  if (BYLINE_TEXT.test(t) && t.split(' ').length <= 12) return true;
+  return t.length < 60 && /\b(19|20)\d\d\b/.test(t) && MONTH.test(t) && t.split(' ').length <= 8;
+}
 
 function hasAncestor(e: Element, tag: string): boolean {
   for (let p = e.parent; p; p = p.parent) if (isElement(p) && p.name === tag) return true;

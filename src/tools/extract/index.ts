@@ -3,7 +3,7 @@
 // Runs directly on the htmlparser2 tree (a few linear passes) for speed.
 import { parseDocument } from 'htmlparser2';
 import { DEFAULT_HTML_CAPS, type HtmlCaps, withinCaps, tokenText } from './caps.ts';
-import { cleanContent, similar } from './clean.ts';
+import { cleanContent, isClutter, similar } from './clean.ts';
 import { flatText } from './flat.ts';
 import {
   type AnyNode,
@@ -446,6 +446,7 @@ function attempt(html: string, flags: Flags): Readable & { length: number } {
   page.prune(body, false, false);
   page.measure(body, false);
   let nodes: Element[];
+  let top: Element | null = null;
   if (flags.landmark) {
     const marks = findAll(body, (e) => e.name === 'main' || e.name === 'article' || e.attribs.role === 'main');
     const largest = marks.sort((a, b) => page.stat(b).text - page.stat(a).text)[0];
@@ -453,11 +454,14 @@ function attempt(html: string, flags: Flags): Readable & { length: number } {
     nodes = [largest];
   } else {
     page.score(body);
-    const top = page.top();
+    top = page.top();
     nodes = !top || top.name === 'body' || top.name === 'html' ? [body] : page.gather(top);
   }
+
   if (flags.stripUnlikely) trimBeforeHeadline(nodes, title);
   for (const n of nodes) cleanContent(page, n, title);
+  // Gathered siblings are judged whole too, after their own insides are cleaned; the top stays.
+  if (nodes.length > 1) nodes = nodes.filter((n) => n === top || !isClutter(page, n, title));
   // clean() may have removed a whole node's content; keep what is still attached.
   const text = renderText(nodes.filter((n) => n === body || n.parent));
   return { title, text, length: text.length };

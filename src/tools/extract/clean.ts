@@ -70,7 +70,7 @@ function shouldRemove(page: CleanContext, e: Element, inDataTable: boolean, isDa
   // A sign-up or search box: a form and a few words around it.
   if (counts.form > 0 && len < 400) return true;
   // An upsell or paywall prompt: a few sentences around a "Subscribe" / "Sign in" link.
-  if (len < 300 && findFirst(e, (a) => a.name === 'a' && CALL_TO_ACTION.test(textOf(a)))) return true;
+  if (len < 300 && ld > 0 && findFirst(e, (a) => a.name === 'a' && CALL_TO_ACTION.test(textOf(a)))) return true;
   // A titled box of short linked items ("Related", "More on this story", topic lists). An untitled
   // list of links stays: in a body it is usually the content (changelogs, references).
   if (isList && tag !== 'ul' && tag !== 'ol' && counts.headingText > 0 && ld > 0.5 && counts.li > 0 && len / counts.li < 120) return true;

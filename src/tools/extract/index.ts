@@ -157,9 +157,10 @@ class Page {
 
   weight(e: Element): number {
     if (!this.flags.weightClasses) return 0;
+    let w = classWeight(e);
+    if (w >= 0) return w;
     const m = matchString(e);
-    if (m === '') return 0;
-    const w = classWeight(e, PAYWALL.test(m) && this.lockedBody(e));
+    if (PAYWALL.test(m) && this.lockedBody(e)) w = classWeight(e, true);
     // as in prune: a negative name does not count against running prose, unless it never is the article
     return w < 0 && !NEVER_BODY.test(m) && this.prose(e) ? 0 : w;
   }

@@ -93,12 +93,14 @@ const CALL_TO_ACTION = /^\s*(subscribe( now| today)?|sign (in|up)( now)?|log ?in
 
 /** "By Ana Ruiz, Political Reporter": a capitalised name after "by" (or its equivalents). */
 const BYLINE_TEXT = /^([Bb]y|BY|[Pp]or|[Vv]on|[Pp]ar|[Dd]oor)\s+\p{Lu}[\p{L}.'’-]*(\s|,|$)/u;
+const META_HINT = /^\s*[BbPpVvDd]|\d/;
 /** Where a byline or dateline stands on its own (not an inline link or emphasis in a sentence). */
 const META_LINE_TAGS = new Set(['p', 'div', 'span', 'time', 'small', 'address', 'header', 'section']);
 const MONTH = /\b(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(t|tember)?|oct(ober)?|nov(ember)?|dec(ember)?)\b/i;
 
 /** A short line that is only a byline or a date (with "Updated", a time, a place before it). */
 function isMetaLine(raw: string): boolean {
+  if (!META_HINT.test(raw)) return false; // cheap first: a byline starts with "by" (or so), a date has digits
   const t = raw.replace(/\s+/g, ' ').trim();
   if (t === '' || /[.!?:;"”]$/.test(t)) return false; // sentences end so; names and dates do not
   if (BYLINE_TEXT.test(t) && t.split(' ').length <= 12) return true;

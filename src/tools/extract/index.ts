@@ -1,8 +1,9 @@
 // Readable text of an HTML page. Scores blocks of text by length, commas, link density and
 // class/id hints, takes the best subtree plus related siblings, cleans it, renders it as text.
 // Runs directly on the htmlparser2 tree (a few linear passes) for speed.
+import type { Document } from 'domhandler';
 import { parseDocument } from 'htmlparser2';
-import { DEFAULT_HTML_CAPS, type HtmlCaps, withinCaps, tokenText } from './caps.ts';
+import { DEFAULT_HTML_CAPS, type HtmlCaps, parseWithinCaps, tokenText, withinCaps } from './caps.ts';
 import { cleanContent, isClutter, similar } from './clean.ts';
 import { flatText } from './flat.ts';
 import {
@@ -435,8 +436,8 @@ function findTitle(doc: AnyNode): string {
   return h1 ? textOf(h1).replace(/\s+/g, ' ').trim() : '';
 }
 
-function attempt(html: string, flags: Flags): Readable & { length: number } {
-  const doc = parseDocument(html);
+function attempt(html: string, flags: Flags, parsed?: Document): Readable & { length: number } {
+  const doc = parsed ?? parseDocument(html);
   const title = findTitle(doc);
   const body = findFirst(doc, (e) => e.name === 'body') ?? findFirst(doc, (e) => e.name === 'html');
   if (!body) {
@@ -470,10 +471,13 @@ function attempt(html: string, flags: Flags): Readable & { length: number } {
 
 /** Title and readable plain text of an HTML page. `baseUrl` is accepted for future link handling. */
 export function extractReadable(html: string, _baseUrl?: string, caps: HtmlCaps = DEFAULT_HTML_CAPS): Readable {
-  // Too deep or too big for a tree in reasonable time (see caps.ts): read it linearly.
-  if (!withinCaps(html, caps)) return tokenText(html);
   try {
-    return extractScored(html);
+    // Too deep or too big for a tree in reasonable time (see caps.ts): read it linearly. A page
+    // past 1 MB is checked by the tokenizer first, so a page of a million elements is not built
+    // up to the element cap only to be thrown away; a smaller one is checked by its own parse.
+    const doc = html.length > 1_000_000 && !withinCaps(html, caps) ? null : parseWithinCaps(html, caps);
+    if (!doc) return tokenText(html);
+    return extractScored(html, doc);
   } catch (err) {
     // Pathological trees (tens of thousands of nested tags) exhaust the stack: read them flat.
     if (err instanceof RangeError) return flatText(html);
@@ -481,7 +485,9 @@ export function extractReadable(html: string, _baseUrl?: string, caps: HtmlCaps 
   }
 }
 
-function extractScored(html: string): Readable {
+/** `doc`: the page's tree, already parsed within the caps, for the first attempt (each attempt
+ *  changes its tree, so the others parse again). */
+function extractScored(html: string, doc: Document): Readable {
   const order: Flags[] = [
     { stripUnlikely: true, weightClasses: true, cleanConditionally: true },
     { stripUnlikely: false, weightClasses: true, cleanConditionally: true },
@@ -489,8 +495,10 @@ function extractScored(html: string): Readable {
     { stripUnlikely: false, weightClasses: false, cleanConditionally: false },
   ];
   let best: (Readable & { length: number }) | null = null;
+  let first: Document | undefined = doc;
   for (const flags of order) {
-    const r = attempt(html, flags);
+    const r = attempt(html, flags, first);
+    first = undefined;
     if (r.length >= CHAR_THRESHOLD) return { title: r.title, text: r.text };
     if (!best || r.length > best.length) best = r;
   }

@@ -44,8 +44,9 @@ function shouldRemove(page: CleanContext, e: Element, inDataTable: boolean, isDa
   }
   const m = matchString(e);
   if (m && SHARE.test(m) && page.stat(e).text < 500 && page.flags.stripUnlikely) return true;
-  // An ad slot's label ("Advertisement", "Story continues below advertisement") is all it says.
-  if (page.stat(e).text < 60 && AD_LABEL.test(textOf(e))) return true;
+  // An ad slot's label ("Advertisement", "Story continues below advertisement") or a gallery's
+  // counter ("Image 3 of 8") is all the block says.
+  if (page.stat(e).text < 60 && LABEL_ONLY.test(textOf(e))) return true;
   // A byline or a dateline on its own line, recognised by its text when no name gives it away.
   if (META_LINE_TAGS.has(tag) && page.stat(e).text < 100 && isMetaLine(textOf(e))) return true;
   if (!page.flags.cleanConditionally) return false;
@@ -86,7 +87,7 @@ function shouldRemove(page: CleanContext, e: Element, inDataTable: boolean, isDa
   return false;
 }
 
-const AD_LABEL = /^\s*(advertisement|advertising|sponsored( content)?|ad|story continues below( advertisement)?|article continues below( advertisement)?)\s*$/i;
+const LABEL_ONLY = /^\s*(advertisement|advertising|sponsored( content)?|ad|(story|article) continues below( advertisement)?|(image|photo|picture|slide) \d+ (of|\/) \d+)\s*$/i;
 
 /** The whole text of an upsell's link or button. */
 const CALL_TO_ACTION = /^\s*(subscribe( now| today)?|sign (in|up)( now)?|log ?in|register( now)?|become a (member|subscriber)|join( now| us| today)?|donate( now)?|support us|start (your )?free trial)\s*$/i;

@@ -4,7 +4,8 @@
 import type { Document } from 'domhandler';
 import { parseDocument } from 'htmlparser2';
 import { DEFAULT_HTML_CAPS, type HtmlCaps, parseWithinCaps, tokenText, withinCaps } from './caps.ts';
-import { cleanContent, isClutter, similar } from './clean.ts';
+import { cleanContent, isClutter } from './clean.ts';
+import { findTitle, trimBeforeHeadline } from './headline.ts';
 import { flatText } from './flat.ts';
 import {
   type AnyNode,
@@ -22,6 +23,7 @@ import {
   NEVER_BODY, FURNITURE, FURNITURE_MAX_TEXT, MAYBE, PAYWALL, UNLIKELY, UNLIKELY_ROLES, classWeight, isHidden, matchString, unlikelyOnlyByPaywall,
 } from './hints.ts';
 import { renderText } from './render.ts';
+import { isHeading, paragraphText, textParts, textWithin } from './walk.ts';
 
 export interface Readable {
   title: string;
@@ -346,76 +348,6 @@ class Page {
   }
 }
 
-function isHeading(tag: string): boolean {
-  return tag.length === 2 && tag[0] === 'h' && tag[1] >= '1' && tag[1] <= '6';
-}
-
-/** Collapsed text length of `e`, counted only up to `limit` (so the walk stays short). */
-function textWithin(e: Element, limit: number): number {
-  let n = 0;
-  let visits = 0;
-  const walk = (x: Element): void => {
-    for (const c of x.children) {
-      if (n >= limit || ++visits > 2000) {
-        n = Math.max(n, limit); // too big to be furniture
-        return;
-      }
-      if (isText(c)) n += collapsedLength(c.data);
-      else if (isElement(c)) walk(c);
-    }
-  };
-  walk(e);
-  return n;
-}
-
-/** Adds up all text, <p> text and link text under `e`, spending one unit of budget a node. */
-function textParts(e: Element, t: { text: number; p: number; link: number; budget: number }, inP: boolean, inA: boolean): void {
-  for (const c of e.children) {
-    if (--t.budget < 0) return;
-    if (isText(c)) {
-      const l = collapsedLength(c.data);
-      t.text += l;
-      if (inP) t.p += l;
-      if (inA) t.link += l;
-    } else if (isElement(c)) textParts(c, t, inP || c.name === 'p', inA || c.name === 'a');
-  }
-}
-
-/** Text inside <p> descendants of `e`, counted up to `limit`, visiting at most `budget` nodes. */
-function paragraphText(e: Element, limit: number, b: { budget: number }, inP = false): number {
-  let n = 0;
-  for (const c of e.children) {
-    if (n >= limit || --b.budget < 0) return n;
-    if (isText(c)) {
-      if (inP) n += collapsedLength(c.data);
-    } else if (isElement(c)) n += paragraphText(c, limit - n, b, inP || c.name === 'p');
-  }
-  return n;
-}
-
-/**
- * Removes what comes before the headline inside the chosen content (kickers, section labels,
- * breadcrumbs): the body starts after it. Only when the headline repeats the title and what
- * precedes it is short, so a page using <h1> for its sections keeps them.
- */
-function trimBeforeHeadline(nodes: Element[], title: string): void {
-  let h1: Element | null = null;
-  for (const n of nodes) if ((h1 = findFirst(n, (e) => e.name === 'h1'))) break;
-  if (!h1 || !title || !similar(textOf(h1), title)) return;
-  const before: AnyNode[] = [];
-  for (let e: AnyNode = h1; e.parent && !nodes.includes(e as Element); e = e.parent) {
-    const sibs = (e.parent as Element).children;
-    for (const s of sibs.slice(0, sibs.indexOf(e as never))) before.push(s);
-  }
-  const len = before.reduce((n, b) => n + collapsedLength(textOf(b)), 0);
-  if (len > 300) return;
-  for (const b of before) {
-    const sibs = (b.parent as Element).children;
-    sibs.splice(sibs.indexOf(b as never), 1);
-    b.parent = null;
-  }
-}
-
 function hasBlockChild(e: Element): boolean {
   return e.children.some((c) => isElement(c) && BLOCK_TAGS.has(c.name) && c.name !== 'br');
 }
@@ -423,17 +355,6 @@ function hasBlockChild(e: Element): boolean {
 function contains(anc: Element, e: AnyNode): boolean {
   for (let p = e.parent; p; p = p.parent) if (p === anc) return true;
   return false;
-}
-
-function findTitle(doc: AnyNode): string {
-  const meta = findFirst(doc, (e) => e.name === 'meta' && /^(og:title|twitter:title)$/i.test(e.attribs.property ?? e.attribs.name ?? ''));
-  const og = meta?.attribs.content?.trim();
-  if (og) return og.replace(/\s+/g, ' ');
-  const t = findFirst(doc, (e) => e.name === 'title');
-  const title = t ? textOf(t).replace(/\s+/g, ' ').trim() : '';
-  if (title) return title;
-  const h1 = findFirst(doc, (e) => e.name === 'h1');
-  return h1 ? textOf(h1).replace(/\s+/g, ' ').trim() : '';
 }
 
 function attempt(html: string, flags: Flags, parsed?: Document): Readable & { length: number } {

@@ -15,8 +15,9 @@ export const PAYWALL = /paywall|premium|promo|subscriber|metered|locked|paid-?co
 const PAYWALL_ALL = new RegExp(PAYWALL.source, 'gi');
 
 /**
- * Article furniture: bylines, datelines, kickers, decks, captions and credits, gallery counters,
- * tag and topic lists, author cards. Only short blocks with these names are dropped.
+ * Article furniture: bylines, datelines, kickers, decks, picture credits, gallery counters, tag and
+ * topic lists, author cards. Only short blocks with these names are dropped. (Captions are not
+ * here: a single picture's caption is kept, as Readability keeps it; galleries go whole, clean.ts.)
  */
 export const FURNITURE =
   /byline|by-line|author|dateline|timestamp|posted-on|published|kicker|eyebrow|overline|standfirst|\bdec?k\b|summary|subtitle|strapline|credit|copyright|counter|read-?time|\bdate|\btags?\b|tags-|topics|\bmeta\b|meta-/i;

@@ -91,7 +91,7 @@ class Page {
     if (tag === 'article' || tag === 'main') return false;
     const m = matchString(e);
     if (m === '') return false;
-    // Bylines, datelines, decks, captions: named so, and short (a wrapper so named that holds the
+    // Bylines, datelines, decks, credits: named so, and short (a wrapper so named that holds the
     // article is long and stays).
     if (FURNITURE.test(m) && !isHeading(tag) && textWithin(e, FURNITURE_MAX_TEXT) < FURNITURE_MAX_TEXT) return true;
     if (!UNLIKELY.test(m) || MAYBE.test(m)) return false;

@@ -7,7 +7,9 @@ import { loadPages, score } from '../test/tools/metric.ts';
 import { CORPUS_PAGES } from './corpus.ts';
 
 test('quality on a sample of the Readability test pages stays above the measured floor', () => {
-  // Measured on this sample: precision 0.997, recall 0.988 (whole set: 0.993 / 0.983).
+  // Measured on this sample: precision 0.997, recall 0.971 (whole set: 0.994 / 0.974; recall was
+  // 0.983 before decks, bylines, credits and contents lists, which Readability keeps, were dropped).
+  // expected.html is Readability's own output: the held-out figure is in test/tools/extraction-quality.
   const pages = loadPages(CORPUS_PAGES).filter((_, i) => i % 3 === 0);
   let p = 0;
   let r = 0;

@@ -64,3 +64,24 @@ test('quality on the pages written for these tests stays above the measured floo
   assert.ok(p / pages.length >= 0.96, `mean precision ${(p / pages.length).toFixed(3)}`);
   assert.ok(r / pages.length >= 0.96, `mean recall ${(r / pages.length).toFixed(3)}`);
 });
+
+test('news furniture goes, the body stays whatever its containers are called', () => {
+  const body = (n: number) => `<p>Body paragraph ${n} says what happened, where, and who was there, in the plain words of a news report that runs on.</p>`;
+  const html = `<html><head><title>Harbour bridge repairs pushed back</title></head><body><article>
+    <div class="kicker">Transport</div><h1>Harbour bridge repairs pushed back</h1>
+    <p class="standfirst">The council says the closure will now start in March.</p>
+    <div>By Priya Halvorsen, Transport Correspondent</div><div><time>Updated 14 November 2026, 07:42</time></div>
+    <div class="paywall">${body(1)}${body(2)}</div>
+    <div class="promo-box"><p>Enjoy this article? Subscribe for unlimited access.</p><a href="/s">Subscribe now</a></div>
+    <div><span>Advertisement</span></div>
+    <div class="premium-content locked">${body(3)}${body(4)}</div>
+    <div class="gallery">${[1, 2, 3].map((i) => `<figure><img src="/${i}.jpg"><figcaption><span>Image ${i} of 3</span> Caption ${i}</figcaption></figure>`).join('')}</div>
+    <div><h3>More on this story</h3><ul><li><a href="/a">Mayor defends budget plan</a></li><li><a href="/b">Ten walks near the city</a></li></ul></div>
+    <div class="newsletter-box"><h3>The Briefing</h3><p>Top stories in your inbox.</p><form><input type="email"><button>Sign up</button></form></div>
+    ${body(5)}
+  </article></body></html>`;
+  const { text } = extractReadable(html);
+  for (let n = 1; n <= 5; n++) assert.match(text, new RegExp(`Body paragraph ${n} says`));
+  for (const junk of ['Transport', 'closure will now start', 'Halvorsen', 'November 2026', 'Subscribe', 'Advertisement', 'Image 1 of 3', 'Caption 2', 'More on this story', 'Mayor', 'Briefing'])
+    assert.ok(!text.includes(junk), `"${junk}" kept: ${text}`);
+});

@@ -2,7 +2,8 @@
 // Array.unshift/shift, so parsing is quadratic in nesting depth (500000 nested <b> take minutes),
 // and extraction parses a page several times. A page deeper or larger than these caps is read
 // by the linear tokenizer below instead, without a tree.
-import { Parser, Tokenizer } from 'htmlparser2';
+import type { Document } from 'domhandler';
+import { DomHandler, Parser, Tokenizer } from 'htmlparser2';
 import { BLOCK_TAGS } from './dom.ts';
 
 export interface HtmlCaps {
@@ -99,6 +100,48 @@ function exactWithin(html: string, caps: HtmlCaps): boolean {
   parser.write(html);
   if (!over) parser.end();
   return !over;
+}
+
+/**
+ * The tree of a page within the caps, or null for a page past them: the exact check (as in
+ * exactWithin) done by the parse that builds the tree, so a page that fits is tokenized once, not
+ * once for the check and again for the tree. Past a cap the parser stops at once, as above.
+ */
+export function parseWithinCaps(html: string, caps: HtmlCaps = DEFAULT_HTML_CAPS): Document | null {
+  const handler = new CappedHandler(caps);
+  const parser = new Parser(handler);
+  handler.host = parser;
+  parser.write(html);
+  if (handler.over) return null;
+  parser.end();
+  return handler.root;
+}
+
+class CappedHandler extends DomHandler {
+  /** Set before parsing: the parser to pause (DomHandler keeps its own reference private). */
+  host: Parser | null = null;
+  over = false;
+  private open = 0;
+  private elements = 0;
+  private readonly caps: HtmlCaps;
+  constructor(caps: HtmlCaps) {
+    super();
+    this.caps = caps;
+  }
+  override onopentag(name: string, attribs: { [key: string]: string }): void {
+    if (this.over) return;
+    super.onopentag(name, attribs);
+    if (++this.open > this.caps.maxDepth || ++this.elements > this.caps.maxElements) {
+      this.over = true;
+      this.host?.pause();
+    }
+  }
+  // Also called for tags closed implicitly and for void elements, as in exactWithin.
+  override onclosetag(): void {
+    if (this.over) return;
+    this.open--;
+    super.onclosetag();
+  }
 }
 
 const SKIP = new Set(['script', 'style', 'noscript', 'template', 'svg', 'head', 'nav', 'footer']);

@@ -1,9 +1,11 @@
 // Readable text of an HTML page. Scores blocks of text by length, commas, link density and
 // class/id hints, takes the best subtree plus related siblings, cleans it, renders it as text.
 // Runs directly on the htmlparser2 tree (a few linear passes) for speed.
+import type { Document } from 'domhandler';
 import { parseDocument } from 'htmlparser2';
-import { DEFAULT_HTML_CAPS, type HtmlCaps, withinCaps, tokenText } from './caps.ts';
-import { cleanContent } from './clean.ts';
+import { DEFAULT_HTML_CAPS, type HtmlCaps, parseWithinCaps, tokenText, withinCaps } from './caps.ts';
+import { cleanContent, isClutter } from './clean.ts';
+import { findTitle, trimBeforeHeadline } from './headline.ts';
 import { flatText } from './flat.ts';
 import {
   type AnyNode,
@@ -17,8 +19,11 @@ import {
   isText,
   textOf,
 } from './dom.ts';
-import { UNLIKELY, MAYBE, UNLIKELY_ROLES, classWeight, isHidden, matchString } from './hints.ts';
+import {
+  NEVER_BODY, FURNITURE, FURNITURE_MAX_TEXT, MAYBE, PAYWALL, UNLIKELY, UNLIKELY_ROLES, classWeight, isHidden, matchString, unlikelyOnlyByPaywall,
+} from './hints.ts';
 import { renderText } from './render.ts';
+import { isHeading, paragraphText, textParts, textWithin } from './walk.ts';
 
 export interface Readable {
   title: string;
@@ -51,6 +56,8 @@ interface Stats {
 class Page {
   readonly stats = new Map<Element, Stats>();
   readonly scores = new Map<Element, number>();
+  private readonly locked = new Map<Element, boolean>();
+  private readonly proseCache = new Map<Element, boolean>();
   readonly flags: Flags;
   constructor(flags: Flags) {
     this.flags = flags;
@@ -83,7 +90,40 @@ class Page {
     if (!this.flags.stripUnlikely || inTable || inCode || tag === 'body' || tag === 'a' || tag === 'html') return false;
     if (tag === 'article' || tag === 'main') return false;
     const m = matchString(e);
-    return m !== '' && UNLIKELY.test(m) && !MAYBE.test(m);
+    if (m === '') return false;
+    // Bylines, datelines, decks, credits: named so, and short (a wrapper so named that holds the
+    // article is long and stays).
+    if (FURNITURE.test(m) && !isHeading(tag) && textWithin(e, FURNITURE_MAX_TEXT) < FURNITURE_MAX_TEXT) return true;
+    if (!UNLIKELY.test(m) || MAYBE.test(m)) return false;
+    // "paywall" names both the subscribers' box holding the article and the upsell: keep the former.
+    if (unlikelyOnlyByPaywall(m) && this.lockedBody(e)) return false;
+    // Names lie more than text does: a block of running prose is kept whatever it is called,
+    // unless the name is one that never holds the article (a comment thread is prose too).
+    return NEVER_BODY.test(m) || !this.prose(e);
+  }
+
+  /** Whether `e` reads as running text: 300+ characters of <p> text making up nearly all of its
+   *  text, and almost no links (upsells, teaser grids and link lists fail this). Bounded walk. */
+  prose(e: Element): boolean {
+    let v = this.proseCache.get(e);
+    if (v === undefined) {
+      const t = { text: 0, p: 0, link: 0, budget: 4000 };
+      textParts(e, t, false, false);
+      v = t.budget >= 0 && t.p >= 300 && t.p >= 0.85 * t.text && t.link <= 0.1 * t.text;
+      this.proseCache.set(e, v);
+    }
+    return v;
+  }
+
+  /** Whether `e` holds article paragraphs (150+ characters of <p> text: more than an upsell's
+   *  sentence or two; a teaser before the paywall can be one paragraph), looked at up to a bound. */
+  lockedBody(e: Element): boolean {
+    let v = this.locked.get(e);
+    if (v === undefined) {
+      v = paragraphText(e, 150, { budget: 4000 }) >= 150;
+      this.locked.set(e, v);
+    }
+    return v;
   }
 
   /** Bottom-up text/link/comma counts for every element. */
@@ -119,7 +159,13 @@ class Page {
   }
 
   weight(e: Element): number {
-    return this.flags.weightClasses ? classWeight(e) : 0;
+    if (!this.flags.weightClasses) return 0;
+    let w = classWeight(e);
+    if (w >= 0) return w;
+    const m = matchString(e);
+    if (PAYWALL.test(m) && this.lockedBody(e)) w = classWeight(e, true);
+    // as in prune: a negative name does not count against running prose, unless it never is the article
+    return w < 0 && !NEVER_BODY.test(m) && this.prose(e) ? 0 : w;
   }
 
   private initScore(e: Element): number {
@@ -284,6 +330,13 @@ class Page {
         out.push(s);
         continue;
       }
+      // A body split into sibling blocks (by ads, promos, a paywall): a block that is nearly all
+      // paragraph text, with few links, is more of the article even when it scores low alone.
+      if (s.name !== 'p' && this.weight(s) >= 0 && this.stat(s).text >= 100 && this.linkDensity(s) < 0.2
+        && paragraphText(s, Infinity, { budget: 4000 }) >= 0.8 * this.stat(s).text) {
+        out.push(s);
+        continue;
+      }
       if (s.name === 'p' || (s.name === 'div' && !hasBlockChild(s))) {
         const st = this.stat(s);
         const ld = this.linkDensity(s);
@@ -304,19 +357,8 @@ function contains(anc: Element, e: AnyNode): boolean {
   return false;
 }
 
-function findTitle(doc: AnyNode): string {
-  const meta = findFirst(doc, (e) => e.name === 'meta' && /^(og:title|twitter:title)$/i.test(e.attribs.property ?? e.attribs.name ?? ''));
-  const og = meta?.attribs.content?.trim();
-  if (og) return og.replace(/\s+/g, ' ');
-  const t = findFirst(doc, (e) => e.name === 'title');
-  const title = t ? textOf(t).replace(/\s+/g, ' ').trim() : '';
-  if (title) return title;
-  const h1 = findFirst(doc, (e) => e.name === 'h1');
-  return h1 ? textOf(h1).replace(/\s+/g, ' ').trim() : '';
-}
-
-function attempt(html: string, flags: Flags): Readable & { length: number } {
-  const doc = parseDocument(html);
+function attempt(html: string, flags: Flags, parsed?: Document): Readable & { length: number } {
+  const doc = parsed ?? parseDocument(html);
   const title = findTitle(doc);
   const body = findFirst(doc, (e) => e.name === 'body') ?? findFirst(doc, (e) => e.name === 'html');
   if (!body) {
@@ -327,6 +369,7 @@ function attempt(html: string, flags: Flags): Readable & { length: number } {
   page.prune(body, false, false);
   page.measure(body, false);
   let nodes: Element[];
+  let top: Element | null = null;
   if (flags.landmark) {
     const marks = findAll(body, (e) => e.name === 'main' || e.name === 'article' || e.attribs.role === 'main');
     const largest = marks.sort((a, b) => page.stat(b).text - page.stat(a).text)[0];
@@ -334,10 +377,14 @@ function attempt(html: string, flags: Flags): Readable & { length: number } {
     nodes = [largest];
   } else {
     page.score(body);
-    const top = page.top();
+    top = page.top();
     nodes = !top || top.name === 'body' || top.name === 'html' ? [body] : page.gather(top);
   }
+
+  if (flags.stripUnlikely) trimBeforeHeadline(nodes, title);
   for (const n of nodes) cleanContent(page, n, title);
+  // Gathered siblings are judged whole too, after their own insides are cleaned; the top stays.
+  if (nodes.length > 1) nodes = nodes.filter((n) => n === top || !isClutter(page, n, title));
   // clean() may have removed a whole node's content; keep what is still attached.
   const text = renderText(nodes.filter((n) => n === body || n.parent));
   return { title, text, length: text.length };
@@ -345,10 +392,13 @@ function attempt(html: string, flags: Flags): Readable & { length: number } {
 
 /** Title and readable plain text of an HTML page. `baseUrl` is accepted for future link handling. */
 export function extractReadable(html: string, _baseUrl?: string, caps: HtmlCaps = DEFAULT_HTML_CAPS): Readable {
-  // Too deep or too big for a tree in reasonable time (see caps.ts): read it linearly.
-  if (!withinCaps(html, caps)) return tokenText(html);
   try {
-    return extractScored(html);
+    // Too deep or too big for a tree in reasonable time (see caps.ts): read it linearly. A page
+    // past 1 MB is checked by the tokenizer first, so a page of a million elements is not built
+    // up to the element cap only to be thrown away; a smaller one is checked by its own parse.
+    const doc = html.length > 1_000_000 && !withinCaps(html, caps) ? null : parseWithinCaps(html, caps);
+    if (!doc) return tokenText(html);
+    return extractScored(html, doc);
   } catch (err) {
     // Pathological trees (tens of thousands of nested tags) exhaust the stack: read them flat.
     if (err instanceof RangeError) return flatText(html);
@@ -356,7 +406,9 @@ export function extractReadable(html: string, _baseUrl?: string, caps: HtmlCaps 
   }
 }
 
-function extractScored(html: string): Readable {
+/** `doc`: the page's tree, already parsed within the caps, for the first attempt (each attempt
+ *  changes its tree, so the others parse again). */
+function extractScored(html: string, doc: Document): Readable {
   const order: Flags[] = [
     { stripUnlikely: true, weightClasses: true, cleanConditionally: true },
     { stripUnlikely: false, weightClasses: true, cleanConditionally: true },
@@ -364,8 +416,10 @@ function extractScored(html: string): Readable {
     { stripUnlikely: false, weightClasses: false, cleanConditionally: false },
   ];
   let best: (Readable & { length: number }) | null = null;
+  let first: Document | undefined = doc;
   for (const flags of order) {
-    const r = attempt(html, flags);
+    const r = attempt(html, flags, first);
+    first = undefined;
     if (r.length >= CHAR_THRESHOLD) return { title: r.title, text: r.text };
     if (!best || r.length > best.length) best = r;
   }

@@ -11,6 +11,9 @@ export async function buildLimiters(env: Env, limits: ChatLimits, logger: Logger
     url: env.REDIS_URL,
     // Limiters of one deployment (CIR_REDIS_PREFIX) share their slots.
     prefix: `${env.CIR_REDIS_PREFIX}:limits`,
+    // One notion of "gone": a process silent as long as a job lock lasts is dead to the queue
+    // (stalled) and to the limiters alike; 10 s at most, bottleneck's own default.
+    clientTimeoutMs: Math.min(10_000, env.CIR_WORKER_LOCK_MS),
 
     onError: (err) => logger.warn({ err }, 'redis limiter error'),
   });

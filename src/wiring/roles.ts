@@ -89,6 +89,7 @@ export function buildWorkerChat(
         lockMs: env.CIR_WORKER_LOCK_MS,
         chat,
         store: o.store,
+        limiters: o.limiters,
         subscriber,
         surfaceFor: surfacesOf(adapters),
         logger: o.logger.child({ component: 'worker' }),

@@ -126,6 +126,49 @@ test('a process killed while holding a slot: the slot comes back by its expirati
   }
 });
 
+test("a process killed while holding a slot: reclaimDead frees it, for the same user too, long before its expiration", async () => {
+  const prefix = 'reclaimed';
+  // Its slots would expire only after 10 minutes: freeing them is reclaimDead's doing alone.
+  const child = spawn(process.execPath, ['test/chat/fixtures/limiter-holder.ts', REDIS_URL, `${RUN}-${prefix}`, '600000'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d: string) => {
+        out += d;
+        if (out.includes('started')) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`holder exited early (${code})`)));
+    });
+    const mine = await cluster(prefix, { maxConcurrent: 1, userConcurrent: 1 }, 1000);
+    assert.equal(await mine.reclaimDead(['holder']), 0, 'a live holder keeps its slots');
+    let ran = false;
+    const job = mine.schedule('holder', async () => {
+      ran = true;
+    });
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    // Noticed at once, before the holder counts as dead: the second look, clientTimeout later, frees it.
+    await mine.reclaimDead(['holder']);
+    const bound = new AbortController();
+    const guard = sleep(20_000, undefined, { signal: bound.signal }).then(
+      () => assert.fail('slots of the dead holder never reclaimed'),
+      () => {},
+    );
+    await Promise.race([job, guard]);
+    bound.abort();
+    assert.equal(ran, true);
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+});
+
+test('local limiters have nothing to reclaim', async () => {
+  assert.equal(await localLimiters({ maxConcurrent: 1, userConcurrent: 1 }).reclaimDead(['u']), 0);
+});
+
 test('an unreachable Redis fails the start within its bound, and the error does not show the URL credentials', async () => {
   // Port 1 on loopback: nothing listens, so every connection attempt is refused at once.
   await assert.rejects(

@@ -131,6 +131,11 @@ test('a worker SIGKILLed mid-session: the thread is told once, with Retry, and t
   assert.equal(blocks.filter((b) => b.includes('cir_retry')).length, 1, 'one Retry offered');
   assert.equal(c.slack.thread(CHAN, ts).filter((m) => JSON.stringify(m).includes('Interrupted:')).length, 1, 'told once');
   assert.equal(calls.filter((x) => x.question.includes('Q21')).length, 1, 'the model was asked once');
+  // The dead worker's limiter slots went with it: the same user (one session at a time) is answered
+  // now, not when those slots would have expired half an hour later.
+  const again = newTs();
+  await c.slack.sendEnvelope('events_api', mention('Q22 the same user asks again', { ts: again, user: 'U00FAKEKIL1' }));
+  await until('the same user answered again', () => answersIn(again, 'Q22') === 1, 30_000);
 });
 
 test('Stop pressed at the gateway stops the session on its worker', async () => {

@@ -8,6 +8,8 @@ import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../util/log.ts';
 import type { ChatServiceImpl } from '../scheduler.ts';
+import { userKeyOf } from '../admission.ts';
+import type { SessionLimiters } from '../limiters.ts';
 import type { AsyncSessionStore } from '../session-store.ts';
 import type { ThreadRef, ThreadSurface } from '../types.ts';
 import { cancelChannel, QUEUE_NAME, queueConnection, type CancelMessage, type ResearchJob } from './queue.ts';
@@ -21,6 +23,7 @@ export interface ResearchWorkerOptions {
   lockMs: number;
   chat: ChatServiceImpl;
   store: AsyncSessionStore;
+  limiters: Pick<SessionLimiters, 'reclaimDead'>;
   /** A Redis connection of its own, put in subscriber mode here. */
   subscriber: Redis;
   surfaceFor: (ref: ThreadRef, userId: string) => ThreadSurface | undefined;
@@ -77,6 +80,11 @@ export async function startResearchWorker(o: ResearchWorkerOptions): Promise<Res
       const rec = await o.store.getSession(sessionId);
       if (!rec) return;
       log.warn({ sessionId }, 'session interrupted: its worker stopped answering (job stalled)');
+      // Its slots, global and the user's, are free again now rather than at their expiration.
+      void o.limiters
+        .reclaimDead([userKeyOf({ ...rec.ref, userId: rec.userId })])
+        .then((n) => n > 0 && log.info({ sessionId, slots: n }, 'freed the limiter slots of a dead worker'))
+        .catch((err: unknown) => log.warn({ err, sessionId }, 'could not free the limiter slots of a dead worker'));
       const surface = o.surfaceFor(rec.ref, rec.userId);
       if (surface) await surface.render(await o.chat.storedView(rec));
     } catch (err) {

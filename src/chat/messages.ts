@@ -47,6 +47,11 @@ export function stopNotYoursMessage(platform: Platform): string {
 }
 export const ALREADY_RETRIED_MESSAGE = 'This question has already been asked again in this thread.';
 
+/** Told by a gateway when a question waits in the queue for a free worker. */
+export function waitingForWorkerMessage(ahead: number): string {
+  return `${ahead === 0 ? 'Queued: you are next' : `Queued: ${ahead} ahead of you`}. The research starts as soon as a worker is free.`;
+}
+
 /** The one-line status of a thread, e.g. "Researching: step 3 of at most 32". `mention` formats a user id. */
 export function statusLine(status: ThreadStatus, mention: (userId: string) => string = (id) => id): string {
   switch (status.state) {

@@ -162,7 +162,7 @@ test('Stop pressed at the gateway stops the session on its worker', async () => 
   assert.ok(c.gateway.output().includes('"msg":"stop sent to the workers"'));
 });
 
-test('Stop of a session still waiting for a worker: the gateway withdraws its job, and no worker ever runs it', async () => {
+test('questions waiting for a worker are told their place; Stop of one withdraws its job, and no worker ever runs it', async () => {
   // Both workers (one job each) busy with sessions that never end; the third question waits in Redis.
   const busy = ['Q51', 'Q52'].map((tag, i) => ({ tag, ts: newTs(), user: `U00FAKEBSY${i}` }));
   for (const b of busy) await c.slack.sendEnvelope('events_api', mention(`${b.tag} [hang] keep a worker busy`, { ts: b.ts, user: b.user }));
@@ -171,6 +171,11 @@ test('Stop of a session still waiting for a worker: the gateway withdraws its jo
   const user = 'U00FAKEQUE1';
   await c.slack.sendEnvelope('events_api', mention('Q53 a question that has to wait', { ts, user }));
   const row = await until('the waiting session', async () => (await c.sessions()).find((r) => r.question.includes('Q53')));
+  const ts2 = newTs();
+  await c.slack.sendEnvelope('events_api', mention('Q54 another question that has to wait', { ts: ts2, user: 'U00FAKEQUE2' }));
+  // Each asker is told their place among the jobs waiting for a worker (the queue in Redis).
+  await until('the first waiting asker told', () => threadText(ts).includes('Queued: you are next'));
+  await until('the second waiting asker told', () => threadText(ts2).includes('Queued: 1 ahead of you'));
   await c.slack.sendEnvelope('events_api', mention('stop', { ts: newTs(), thread_ts: ts, user }));
   await until('the thread told it was stopped', () => threadText(ts).includes('Stopped by'));
   assert.equal((await c.sessions()).find((r) => r.id === row.id)!.status, 'cancelled');
@@ -181,6 +186,8 @@ test('Stop of a session still waiting for a worker: the gateway withdraws its jo
   );
   assert.deepEqual(c.ranOn(row.id), [], 'no worker took the withdrawn job');
   assert.equal(calls.filter((x) => x.question.includes('Q53')).length, 0, 'the model never saw it');
+  // The one behind it runs once a worker is free.
+  await until('the second waiting question answered', () => answersIn(ts2, 'Q54') === 1);
 });
 
 test('Discord: /research at the gateway is answered in its thread by a worker over REST', async () => {

@@ -13,6 +13,7 @@ import type { CancelOptions, CancelOutcome, ChatService, ChatServiceDeps, ChatSt
 import type { SessionRecord } from '../store.ts';
 import type { Platform, ResearchRequest, SubmitOutcome, ThreadRef, ThreadSurface, ThreadView } from '../types.ts';
 import { cancelChannel, type CancelMessage, type ResearchJob } from './queue.ts';
+import { jobsAhead } from './position.ts';
 import { RedisQuotas } from './quotas.ts';
 
 /** A surface for a thread outside any incoming event (a Stop that withdraws a queued job). */
@@ -26,6 +27,8 @@ export interface GatewayDeps extends Omit<ChatServiceDeps, 'engine' | 'limiters'
 }
 
 const ACTIVE = new Set(['queued', 'running']);
+/** How long a job may wait for a worker before its asker is told its place in the queue. */
+const WAITING_NOTICE_AFTER_MS = 1500;
 
 export class GatewayChat extends ChatFront implements ChatService {
   readonly #queue: Queue<ResearchJob>;
@@ -40,6 +43,7 @@ export class GatewayChat extends ChatFront implements ChatService {
   #shuttingDown = false;
   /** Jobs waiting for a worker when last asked (at each admission), for /metrics. */
   #waiting = 0;
+  readonly #noticeTimers = new Set<NodeJS.Timeout>();
 
   constructor(deps: GatewayDeps) {
     // Other processes share the store: nothing of theirs is an orphan to mark at start.
@@ -56,7 +60,7 @@ export class GatewayChat extends ChatFront implements ChatService {
     this.#surfaceFor = fn;
   }
 
-  protected async admit(req: ResearchRequest, _surface: ThreadSurface, opts: SubmitOptions): Promise<SubmitOutcome> {
+  protected async admit(req: ResearchRequest, surface: ThreadSurface, opts: SubmitOptions): Promise<SubmitOutcome> {
     const now = this.now();
     if (req.sourceEventId && (await this.alreadySubmitted(req.platform, req.sourceEventId)))
       return this.reject(req, 'duplicate', msg.DUPLICATE_MESSAGE);
@@ -104,10 +108,24 @@ export class GatewayChat extends ChatFront implements ChatService {
       this.#admitted.set(tKey, id);
       if (this.#admitted.size > 10_000) this.#admitted.delete(this.#admitted.keys().next().value!);
       this.emit({ kind: 'session', sessionId: id, ref: refOf(req), status: 'queued', durationMs: null });
-      return { accepted: true, sessionId: id, ahead: 0 };
+      this.#tellIfWaiting(id, surface);
+      return { accepted: true, sessionId: id, ahead: this.#waiting };
     } finally {
       this.#admitting.delete(tKey);
     }
+  }
+
+  /** A free worker takes a job within milliseconds; one still waiting after a moment is told
+   *  where it stands, once (the worker's own status message follows when it starts). */
+  #tellIfWaiting(id: string, surface: ThreadSurface): void {
+    const timer = setTimeout(() => {
+      this.#noticeTimers.delete(timer);
+      void jobsAhead(this.#queue, id)
+        .then((ahead) => (ahead === null ? undefined : surface.notify(msg.waitingForWorkerMessage(ahead))))
+        .catch((err: unknown) => this.log.warn({ err, sessionId: id }, 'could not tell a waiting session its place'));
+    }, WAITING_NOTICE_AFTER_MS);
+    timer.unref();
+    this.#noticeTimers.add(timer);
   }
 
   async #release(who: ResearchRequest | SessionRecord, id: string): Promise<void> {
@@ -203,6 +221,8 @@ export class GatewayChat extends ChatFront implements ChatService {
   async shutdown(): Promise<void> {
     this.#shuttingDown = true;
     this.stopTimers();
+    for (const t of this.#noticeTimers) clearTimeout(t);
+    this.#noticeTimers.clear();
   }
 
   async recoverInterrupted(): Promise<number> {

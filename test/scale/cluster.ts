@@ -3,7 +3,7 @@
 // prefix and a schema of their own, removed by close(). Shared by the scale test and the benchmark.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,7 @@ import { startFakeLlm, type FakeLlmOptions, type Script } from '../fakes/llm.ts'
 import { startFakeSearch } from '../fakes/search.ts';
 import { startFakeSlack, type FakeSlackOptions } from '../fakes/slack.ts';
 import { startFakeDiscord } from '../fakes/discord.ts';
+import { defaultCacheDir, privateDir } from '../../src/sandbox/snapshot.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -75,6 +76,10 @@ export async function startCluster(o: ClusterOptions) {
   const slack = await startFakeSlack(o.slack);
   const discord = o.discord ? await startFakeDiscord() : undefined;
   const dataDir = mkdtempSync(join(tmpdir(), 'cir-scale-'));
+  // The sandbox cache every sandbox test shares: a fresh one would make each worker build its own
+  // snapshot (seconds of CPU each) before taking a job.
+  privateDir(defaultCacheDir());
+  symlinkSync(defaultCacheDir(), join(dataDir, 'sandbox-cache'));
   const db = new pg.Client({ connectionString: PG_URL });
   await db.connect();
   const env: Record<string, string> = {
@@ -87,6 +92,9 @@ export async function startCluster(o: ClusterOptions) {
     CIR_HTTP_HOST: '127.0.0.1',
     CIR_HTTP_PORT: '0',
     CIR_SANDBOX_POOL_SIZE: '0',
+    // The scripted model writes no code: one interpreter at most per worker (started for each
+    // session as it opens) keeps the workers' CPU for what is tested.
+    CIR_SANDBOX_MEMORY_BUDGET_MB: '128',
     CIR_LOG_LEVEL: 'debug',
     REDIS_URL,
     DATABASE_URL: PG_URL,

@@ -88,23 +88,27 @@ test('local limiters keep the same limits inside one process', async () => {
   assert.equal(r.perUser, 1);
 });
 
+/** A separate process holding one slot (user "holder" and global) of the `prefix` limiters until killed. */
+async function startHolder(prefix: string, expirationMs: number) {
+  const child = spawn(process.execPath, ['test/chat/fixtures/limiter-holder.ts', REDIS_URL, `${RUN}-${prefix}`, String(expirationMs)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.setEncoding('utf8');
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d: string) => {
+      out += d;
+      if (out.includes('started')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`holder exited early (${code})`)));
+  });
+  return child;
+}
+
 test('a process killed while holding a slot: the slot comes back by its expiration', async () => {
   const prefix = 'killed';
-  const child = spawn(
-    process.execPath,
-    ['test/chat/fixtures/limiter-holder.ts', REDIS_URL, `${RUN}-${prefix}`, '800'],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+  const child = await startHolder(prefix, 800);
   try {
-    let out = '';
-    child.stdout.setEncoding('utf8');
-    await new Promise<void>((resolve, reject) => {
-      child.stdout.on('data', (d: string) => {
-        out += d;
-        if (out.includes('started')) resolve();
-      });
-      child.once('exit', (code) => reject(new Error(`holder exited early (${code})`)));
-    });
     const mine = await cluster(prefix, { maxConcurrent: 1, userConcurrent: 1 }, 1000);
     let ran = false;
     const job = mine.schedule('other', async () => {
@@ -129,19 +133,8 @@ test('a process killed while holding a slot: the slot comes back by its expirati
 test("a process killed while holding a slot: reclaimDead frees it, for the same user too, long before its expiration", async () => {
   const prefix = 'reclaimed';
   // Its slots would expire only after 10 minutes: freeing them is reclaimDead's doing alone.
-  const child = spawn(process.execPath, ['test/chat/fixtures/limiter-holder.ts', REDIS_URL, `${RUN}-${prefix}`, '600000'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = await startHolder(prefix, 600_000);
   try {
-    let out = '';
-    child.stdout.setEncoding('utf8');
-    await new Promise<void>((resolve, reject) => {
-      child.stdout.on('data', (d: string) => {
-        out += d;
-        if (out.includes('started')) resolve();
-      });
-      child.once('exit', (code) => reject(new Error(`holder exited early (${code})`)));
-    });
     const mine = await cluster(prefix, { maxConcurrent: 1, userConcurrent: 1 }, 1000);
     assert.equal(await mine.reclaimDead(['holder']), 0, 'a live holder keeps its slots');
     let ran = false;

@@ -9,7 +9,8 @@
 //   npm run bench -- scale        (BENCH_SESSIONS=24, BENCH_TURN_MS=1000, CIR_WORKER_SESSIONS=4)
 import { readFileSync } from 'node:fs';
 import { mention, newTs } from '../test/slack/harness.ts';
-import { startCluster, until, type Proc } from '../test/scale/cluster.ts';
+import { startCluster, until } from '../test/scale/cluster.ts';
+import type { Proc } from '../test/ops/serve-process.ts';
 import { percentile } from './sessions-report.ts';
 
 function intEnv(name: string, fallback: number): number {

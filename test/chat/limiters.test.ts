@@ -88,6 +88,20 @@ test('local limiters keep the same limits inside one process', async () => {
   assert.equal(r.perUser, 1);
 });
 
+/** Waits for `job`, failing with `message` should it hang (20 s: a bound, not a timing). */
+async function within(job: Promise<unknown>, message: string): Promise<void> {
+  const bound = new AbortController();
+  const guard = sleep(20_000, undefined, { signal: bound.signal }).then(
+    () => assert.fail(message),
+    () => {},
+  );
+  try {
+    await Promise.race([job, guard]);
+  } finally {
+    bound.abort();
+  }
+}
+
 /** A separate process holding one slot (user "holder" and global) of the `prefix` limiters until killed. */
 async function startHolder(prefix: string, expirationMs: number) {
   const child = spawn(process.execPath, ['test/chat/fixtures/limiter-holder.ts', REDIS_URL, `${RUN}-${prefix}`, String(expirationMs)], {
@@ -117,13 +131,7 @@ test('a process killed while holding a slot: the slot comes back by its expirati
     child.kill('SIGKILL');
     await once(child, 'exit');
     // Event-driven: the job runs once the dead holder's slot expires; the bound only stops a hang.
-    const bound = new AbortController();
-    const guard = sleep(20_000, undefined, { signal: bound.signal }).then(
-      () => assert.fail('slot never freed after SIGKILL'),
-      () => {},
-    );
-    await Promise.race([job, guard]);
-    bound.abort();
+    await within(job, 'slot never freed after SIGKILL');
     assert.equal(ran, true);
   } finally {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -145,13 +153,7 @@ test("a process killed while holding a slot: reclaimDead frees it, for the same 
     await once(child, 'exit');
     // Noticed at once, before the holder counts as dead: the second look, clientTimeout later, frees it.
     await mine.reclaimDead(['holder']);
-    const bound = new AbortController();
-    const guard = sleep(20_000, undefined, { signal: bound.signal }).then(
-      () => assert.fail('slots of the dead holder never reclaimed'),
-      () => {},
-    );
-    await Promise.race([job, guard]);
-    bound.abort();
+    await within(job, 'slots of the dead holder never reclaimed');
     assert.equal(ran, true);
   } finally {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

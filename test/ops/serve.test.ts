@@ -3,22 +3,20 @@
 // graceful SIGTERM with and without a session still running.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { openSessionStore } from '../../src/chat/store.ts';
 import { SECRET_VARS } from '../../src/config.ts';
 import { startFakeLlm, type Script } from '../fakes/llm.ts';
+import { spawnServe, type Proc } from './serve-process.ts';
 import { startFakeSearch } from '../fakes/search.ts';
 import { startFakeSlack } from '../fakes/slack.ts';
 import { startFakeDiscord } from '../fakes/discord.ts';
 import { mention, newTs } from '../slack/harness.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Distinctive secret values: none of them may appear anywhere in the output. */
 const SECRETS = {
@@ -32,32 +30,10 @@ const SECRETS = {
   DISCORD_TOKEN: `${Buffer.from('123456789012345678').toString('base64')}.SECRETDISCORD.zq88-discord-token`,
 };
 
-interface Running {
-  child: ChildProcess;
-  output: () => string;
-  port: Promise<number>;
-  exit: Promise<number | null>;
-}
+type Running = Proc;
 
 function serve(env: Record<string, string>): Running {
-  const child = spawn(process.execPath, ['src/main.ts', 'serve'], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let resolvePort!: (p: number) => void;
-  const port = new Promise<number>((r) => (resolvePort = r));
-  const onData = (d: Buffer) => {
-    out += d;
-    const m = /"port":(\d+)[^\n]*"msg":"http listening"/.exec(out);
-    if (m) resolvePort(Number(m[1]));
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
-  const exit = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
-  void exit.then(() => resolvePort(-1));
-  return { child, output: () => out, port, exit };
+  return spawnServe('serve', [], env);
 }
 
 async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {

@@ -1,12 +1,10 @@
 // One gateway and N workers as separate `serve --role ...` processes against the local fakes (Slack
 // over Socket Mode, the model, SearXNG) and the real Redis and Postgres on 127.0.0.1, under a key
 // prefix and a schema of their own, removed by close(). Shared by the scale test and the benchmark.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { startFakeLlm, type FakeLlmOptions, type Script } from '../fakes/llm.ts';
@@ -14,39 +12,11 @@ import { startFakeSearch } from '../fakes/search.ts';
 import { startFakeSlack, type FakeSlackOptions } from '../fakes/slack.ts';
 import { startFakeDiscord } from '../fakes/discord.ts';
 import { defaultCacheDir, privateDir } from '../../src/sandbox/snapshot.ts';
+import { spawnServe, type Proc } from '../ops/serve-process.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-export interface Proc {
-  name: string;
-  child: ChildProcess;
-  output: () => string;
-  port: Promise<number>;
-  exit: Promise<number | null>;
-}
-
-export function spawnServe(name: string, args: string[], env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, ['src/main.ts', 'serve', ...args], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let resolvePort!: (p: number) => void;
-  const port = new Promise<number>((r) => (resolvePort = r));
-  const onData = (d: Buffer) => {
-    out += d;
-    const m = /"port":(\d+)[^\n]*"msg":"http listening"/.exec(out);
-    if (m) resolvePort(Number(m[1]));
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
-  const exit = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
-  void exit.then(() => resolvePort(-1));
-  return { name, child, output: () => out, port, exit };
-}
 
 export async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
   const end = Date.now() + timeoutMs;

@@ -2,7 +2,8 @@
 // of one global limiter. Local: in this process. Redis: bottleneck's own clustering, so every
 // process that shares the Redis and the id prefix shares the same slots (exact across processes).
 import Bottleneck from 'bottleneck';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { connectRedis, redisClientOptions } from './redis.ts';
 import type { ChatLimits } from './limits.ts';
 
 export interface SessionLimiters {
@@ -106,15 +107,7 @@ export async function redisLimiters(limits: Limits, opts: RedisLimiterOptions): 
   // (bottleneck's would retry forever). Then bottleneck opens its pair (commands, subscriber),
   // shared by the group and the global limiter; ioredis reconnects those by itself.
   const clientOptions = redisClientOptions(opts.url);
-  const probe = new Redis({ ...clientOptions, lazyConnect: true, connectTimeout: waitMs, maxRetriesPerRequest: 0 });
-  probe.on('error', () => {});
-  try {
-    await probe.connect();
-  } catch {
-    throw new Error('could not reach Redis (REDIS_URL)');
-  } finally {
-    probe.disconnect();
-  }
+  (await connectRedis(opts.url, () => {}, waitMs)).disconnect();
   const connection = new Bottleneck.IORedisConnection({ clientOptions });
   const clientTimeout = opts.clientTimeoutMs ?? 10_000;
   // Store options bottleneck reads but its typings do not list.
@@ -168,24 +161,4 @@ export async function redisLimiters(limits: Limits, opts: RedisLimiterOptions): 
     reclaimDead,
     opts.slotExpirationMs ?? 30 * 60_000,
   );
-}
-
-/** ioredis options from a redis:// or rediss:// URL, without ever putting the URL in an error. */
-export function redisClientOptions(url: string): RedisOptions {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new Error('REDIS_URL is not a valid URL');
-  }
-  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new Error('REDIS_URL must start with redis:// or rediss://');
-  const db = u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0;
-  return {
-    host: u.hostname,
-    port: u.port ? Number(u.port) : 6379,
-    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
-    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
-    db: Number.isInteger(db) ? db : 0,
-    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
-  };
 }

@@ -4,7 +4,8 @@
 // layer's callers never learn which.
 import type { Env } from '../config.ts';
 import { GatewayChat } from '../chat/distributed/gateway.ts';
-import { connectRedis, openQueue } from '../chat/distributed/queue.ts';
+import { openQueue } from '../chat/distributed/queue.ts';
+import { connectRedis } from '../chat/redis.ts';
 import { startResearchWorker, type ResearchWorker } from '../chat/distributed/worker.ts';
 import type { ChatLimits } from '../chat/limits.ts';
 import { ChatServiceImpl } from '../chat/scheduler.ts';

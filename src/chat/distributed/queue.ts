@@ -3,8 +3,7 @@
 // runs a session. Every key lives under CIR_REDIS_PREFIX, so deployments (and test runs) sharing a
 // Redis stay apart.
 import { Queue, type ConnectionOptions } from 'bullmq';
-import { Redis } from 'ioredis';
-import { redisClientOptions } from '../limiters.ts';
+import { redisClientOptions } from '../redis.ts';
 import type { SubmitOptions } from '../service.ts';
 
 export const QUEUE_NAME = 'research';
@@ -27,19 +26,6 @@ export const cancelChannel = (prefix: string): string => `${prefix}:cancel`;
  *  blocking connections need maxRetriesPerRequest null. */
 export function queueConnection(url: string): ConnectionOptions {
   return { ...redisClientOptions(url), maxRetriesPerRequest: null } as ConnectionOptions;
-}
-
-/** A plain client (publish or subscribe); fails fast when Redis cannot be reached at start. */
-export async function connectRedis(url: string, onError: (err: unknown) => void, timeoutMs = 10_000): Promise<Redis> {
-  const client = new Redis({ ...redisClientOptions(url), lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 3 });
-  client.on('error', onError);
-  try {
-    await client.connect();
-  } catch {
-    client.disconnect();
-    throw new Error('could not reach Redis (REDIS_URL)');
-  }
-  return client;
 }
 
 export function openQueue(url: string, prefix: string): Queue<ResearchJob> {

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { silentLogger } from '../src/util/log.ts';
 import { readTree, sampleTree } from '../src/util/proc-tree.ts';
 import { createSandbox, type HostTools } from '../src/sandbox/index.ts';
-import { Interpreter } from '../src/sandbox/interpreter.ts';
+import { startInterpreter } from '../src/sandbox/host.ts';
 import { detectLaunch, pyodideDir } from '../src/sandbox/launch.ts';
 import { defaultCacheDir, ensureSnapshot } from '../src/sandbox/snapshot.ts';
 
@@ -76,7 +76,7 @@ export default async function bench(): Promise<void> {
     for (let i = 0; i < n; i++) {
       const own0 = process.cpuUsage();
       const t = performance.now();
-      const it = await Interpreter.start({ ...opts, snapshotPath });
+      const it = await startInterpreter({ ...opts, snapshotPath });
       wall.push(performance.now() - t);
       const own = process.cpuUsage(own0);
       cpu += readTree(it.pid!).cpuSeconds * 1000 + (own.user + own.system) / 1000;
@@ -142,7 +142,7 @@ export default async function bench(): Promise<void> {
     const check = await session.run('print(len(web_visit("u")))', { timeoutMs: 10_000 });
     if (check.output.trim() !== String(KB100.length)) throw new Error(`bridge returned ${check.output}`);
 
-    const interp = await Interpreter.start({ ...opts, snapshotPath: snap });
+    const interp = await startInterpreter({ ...opts, snapshotPath: snap });
     await interp.run('print(1)', { timeoutMs: 10_000, tools });
     const tree = readTree(interp.pid!);
     const node = tree.processes.find((p) => p.comm !== 'unshare') ?? tree.processes[0]!;

@@ -8,7 +8,8 @@ import { stripTypeScriptTypes } from 'node:module';
 import { join } from 'node:path';
 import { childDir } from './launch.ts';
 
-const SCRIPTS = ['main.ts', 'worker.ts', 'seal.ts', 'limits.ts'];
+/** Every TypeScript file of child/ is stripped; the rest is copied as it is. */
+const SCRIPTS = readdirSync(childDir).filter((f) => f.endsWith('.ts'));
 const COPIED = ['prelude.py', 'state.py', 'denied.cjs'];
 /** Node's stripper warns that it is experimental; the warning is for people, not for this use. */
 const quietly = <T>(f: () => T): T => {

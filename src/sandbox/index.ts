@@ -1,11 +1,13 @@
-// The Python sandbox: Pyodide interpreters in separate, locked-down Node processes (see launch.ts),
-// started ahead of demand by a pool, from a memory snapshot when one can be made. A session holds
+// The Python sandbox: Pyodide interpreters in locked-down Node processes (see launch.ts), a few to
+// a process, one thread each (host.ts), started ahead of demand by a pool, from a memory snapshot
+// when one can be made. A session holds
 // an interpreter only while it needs one (residency.ts, session.ts); the number of interpreter
 // processes is bounded by a memory budget. Nothing the sandboxed code does can take this process down.
 import { availableParallelism } from 'node:os';
 import { silentLogger, type Logger } from '../util/log.ts';
 import { buildChild, type BuiltChild } from './child-build.ts';
-import { Interpreter } from './interpreter.ts';
+import { Hosts } from './host.ts';
+import type { Interpreter } from './interpreter.ts';
 import { detectLaunch, pyodideDir, type Launch, type NetworkMode } from './launch.ts';
 import { Pool } from './pool.ts';
 import { Residency } from './residency.ts';
@@ -19,6 +21,11 @@ export type { HostTools, RunOptions, RunResult, Sandbox, SandboxSession, Sandbox
  *  /proc/PID/smaps_rollup): 105-125 MB idle from a snapshot. The budget counts this much each. */
 export const INTERPRETER_PSS_MB = 120;
 
+/** Interpreters one process holds by default (see the README: what sharing a process costs in isolation). */
+export const DEFAULT_PER_PROCESS = 8;
+/** A process left without interpreters stays this long for the next one (its wasm is compiled). */
+const HOST_IDLE_MS = 30_000;
+
 export interface SandboxOptions {
   /** Interpreters kept started ahead of demand (0: start one when a session opens). */
   poolSize: number;
@@ -31,6 +38,8 @@ export interface SandboxOptions {
   /** Idle this long after a block, a session saves its state and gives its interpreter up.
    *  Negative (the default): only when another session needs the room. */
   idleReleaseMs?: number;
+  /** Interpreters one process holds at most (1: a process each). Default DEFAULT_PER_PROCESS. */
+  interpretersPerProcess?: number;
   /** Interpreters started at once. Default: the machine's cores. */
   maxParallelStarts?: number;
   logger?: Logger;
@@ -67,20 +76,21 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
       ? Promise.resolve(null)
       : ensureSnapshot({ cacheDir, launch, indexURL: pyodideDir, memoryMb: options.memoryMb, logger, signal: closing.signal });
 
+  const perProcess = Math.max(1, options.interpretersPerProcess ?? DEFAULT_PER_PROCESS);
+  const hosts = new Hosts({ launch, memoryMb: options.memoryMb, indexURL: pyodideDir, logger, capacity: perProcess, idleMs: HOST_IDLE_MS });
   const start = async (signal: AbortSignal): Promise<Interpreter> => {
     const snap = await snapshotPath;
     signal.throwIfAborted();
     if (child) launch.builtChildDir = child.ensure();
-    const opts = { launch, memoryMb: options.memoryMb, indexURL: pyodideDir, logger, signal };
     try {
-      return await Interpreter.start({ ...opts, snapshotPath: snap });
+      return await hosts.start(snap, signal);
     } catch (err) {
       if (!snap || signal.aborted) throw err;
       // A snapshot that cannot be loaded (corrupt, or from another build) is dropped for good.
       logger.error({ err, snap }, 'sandbox snapshot failed to load; discarding it and starting cold');
       discardSnapshot(snap);
       snapshotPath = Promise.resolve(null);
-      return Interpreter.start({ ...opts, snapshotPath: null });
+      return hosts.start(null, signal);
     }
   };
 
@@ -131,6 +141,7 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
       closed = true;
       closing.abort();
       await Promise.all([pool.close(), ...[...sessions].map((s) => s.close())]);
+      await hosts.close();
     },
   };
 }

@@ -1,10 +1,8 @@
-// The host's handle on one interpreter process: start, run a block with a deadline, relay tool
-// calls, interrupt, and kill when interruption does not work. Everything the child says is
-// checked here, because the child runs hostile code.
-import { spawn, type ChildProcess } from 'node:child_process';
+// The bot's handle on one interpreter (a worker thread in an interpreter process, host.ts): run a
+// block with a deadline, relay tool calls, interrupt, and kill when interruption does not work.
+// Everything the child says is checked here, because the child runs hostile code.
 import type { Logger } from '../util/log.ts';
-import { childCommand, childDir, type Launch } from './launch.ts';
-import { MAX_ARG_CHARS, MAX_STATE_CHARS, MAX_TEXT_CHARS, type ChildInit, type HostToChild, type RunOp } from './protocol.ts';
+import { MAX_ARG_CHARS, MAX_STATE_CHARS, MAX_TEXT_CHARS, type HostToChild, type RunOp } from './protocol.ts';
 import type { HostTools, RunResult } from './types.ts';
 
 /** After an interrupt, how long a block may take to unwind before the process is killed.
@@ -26,64 +24,26 @@ export interface BlockOutcome {
   output: string;
   error: string | null;
   stopped: RunResult['stopped'];
-  /** The process is gone (killed or crashed): its Python state is lost. */
+  /** The interpreter is gone (killed, crashed, its process ended): its Python state is lost. */
   processLost: boolean;
   /** op 'save': the saved state (absent when it could not be saved; `error` says why). */
   state?: string;
 }
 
-export interface InterpreterOptions {
-  launch: Launch;
-  memoryMb: number;
-  indexURL: string;
-  snapshotPath: string | null;
-  logger: Logger;
-  startTimeoutMs?: number;
-  /** Aborting kills the process being started (the sandbox is closing). */
-  signal?: AbortSignal;
+/** How an interpreter reaches its thread in the interpreter process (host.ts provides it). */
+export interface InterpreterLink {
+  /** Sends to this interpreter's slot. */
+  send(m: SlotMessage): void;
+  /** Ends this interpreter's thread (the process too when the thread does not end). */
+  kill(): void;
+  /** The interpreter process's pid (shared with the process's other interpreters). */
+  readonly pid: number | undefined;
+  /** The process's recent stderr, for diagnostics. */
+  stderr(): string;
 }
 
-/**
- * The child's whole environment: one glibc malloc setting, nothing else. Loading Pyodide leaves
- * ~25 MB of freed memory in malloc's arenas that glibc keeps (its trim threshold grows itself
- * after large frees); a fixed threshold (the default value, set explicitly) makes it hand free
- * memory back. Measured: -24 MB RSS per idle process, same speed. Other libcs ignore it.
- */
-const CHILD_ENV = { MALLOC_TRIM_THRESHOLD_: '131072' };
-
-export function spawnChild(launch: Launch, init: ChildInit, entry?: string[]): ChildProcess {
-  const { command, args } = childCommand(launch, init, entry);
-  const child = spawn(command, args, {
-    env: CHILD_ENV, // no secrets, no configuration: the child is told everything through argv
-    // Measured on Node 24.21: a worker thread under --permission may read everything below the
-    // process's working directory (the main thread may not). Inherited, that was the bot's own
-    // directory: its source, node_modules, .env and data/. The child's own code directory grants
-    // nothing new.
-    cwd: launch.builtChildDir ?? childDir,
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    serialization: 'advanced',
-    detached: false,
-  });
-  // The process we spawned may be the namespace wrapper. Killed just after it forked (a sandbox
-  // closing while an interpreter starts), its node child missed the parent-death signal and lived
-  // on, holding the IPC channel and stderr, so the host never exited (seen in limits.test.ts).
-  // Closing our ends once it is gone makes any such orphan see 'disconnect' and exit.
-  child.once('exit', () => {
-    if (child.connected) child.disconnect();
-    (child.stderr as { unref?: () => void } | null)?.unref?.(); // still read, but holds nothing open
-  });
-  return child;
-}
-
-/** Keeps the last few KB of a child's stderr for diagnostics. */
-export function tailStderr(child: ChildProcess): () => string {
-  let tail = '';
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (d: string) => {
-    tail = (tail + d).slice(-4096);
-  });
-  return () => tail.trim();
-}
+/** A host-to-child message without the slot, which the link adds. */
+export type SlotMessage = HostToChild extends infer M ? (M extends { slot: number } ? Omit<M, 'slot'> : never) : never;
 
 const isObject = (m: unknown): m is Record<string, unknown> => typeof m === 'object' && m !== null;
 const text = (v: unknown): string => (typeof v === 'string' ? v.slice(0, MAX_TEXT) : '');
@@ -102,60 +62,19 @@ interface ActiveRun {
 export class Interpreter {
   readonly fromSnapshot: boolean;
   readonly loadMs: number;
-  private readonly child: ChildProcess;
+  private readonly link: InterpreterLink;
   private readonly logger: Logger;
-  private readonly stderr: () => string;
   private exited = false;
   private runSeq = 0;
   private active: ActiveRun | null = null;
   private statsWaiters: ((u: { rss: number; cpuMs: number } | null) => void)[] = [];
   private readonly exitListeners: (() => void)[] = [];
 
-  private constructor(child: ChildProcess, ready: { fromSnapshot: boolean; loadMs: number }, logger: Logger, stderr: () => string) {
-    this.child = child;
+  constructor(link: InterpreterLink, ready: { fromSnapshot: boolean; loadMs: number }, logger: Logger) {
+    this.link = link;
     this.fromSnapshot = ready.fromSnapshot;
     this.loadMs = ready.loadMs;
     this.logger = logger;
-    this.stderr = stderr;
-    child.on('message', (m: unknown) => this.onMessage(m));
-    child.on('exit', (code, signal) => this.onExit(code, signal));
-  }
-
-  /** Starts a process and resolves when its interpreter is ready to run code. */
-  static start(opts: InterpreterOptions): Promise<Interpreter> {
-    const init: ChildInit = { mode: 'serve', indexURL: opts.indexURL, snapshotPath: opts.snapshotPath, memoryMb: opts.memoryMb };
-    const child = spawnChild(opts.launch, init);
-    const stderr = tailStderr(child);
-    return new Promise((resolve, reject) => {
-      const fail = (why: string) => {
-        cleanup();
-        child.kill('SIGKILL');
-        reject(new Error(`interpreter failed to start: ${why}${stderr() ? `\n${stderr()}` : ''}`));
-      };
-      const timer = setTimeout(() => fail('timed out'), opts.startTimeoutMs ?? 60_000);
-      const onMessage = (m: unknown) => {
-        if (!isObject(m)) return;
-        if (m.t === 'fatal') return fail(text(m.message));
-        if (m.t !== 'ready') return;
-        cleanup();
-        resolve(new Interpreter(child, { fromSnapshot: m.fromSnapshot === true, loadMs: Number(m.loadMs) || 0 }, opts.logger, stderr));
-      };
-      const onExit = (code: number | null, signal: string | null) => fail(`exited (${signal ?? code})`);
-      const onError = (e: Error) => fail(e.message);
-      const onAbort = () => fail('the sandbox is closing');
-      if (opts.signal?.aborted) return onAbort();
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
-      function cleanup() {
-        clearTimeout(timer);
-        opts.signal?.removeEventListener('abort', onAbort);
-        child.off('message', onMessage);
-        child.off('exit', onExit);
-        child.off('error', onError);
-      }
-      child.on('message', onMessage);
-      child.on('exit', onExit);
-      child.on('error', onError);
-    });
   }
 
   get alive(): boolean {
@@ -163,7 +82,7 @@ export class Interpreter {
   }
 
   get pid(): number | undefined {
-    return this.child.pid;
+    return this.link.pid;
   }
 
   onceExited(listener: () => void): void {
@@ -200,7 +119,7 @@ export class Interpreter {
               return;
             }
           }
-          this.logger.warn({ pid: this.pid, reason }, 'sandbox block did not stop when interrupted; killing its process');
+          this.logger.warn({ pid: this.pid, reason }, 'sandbox block did not stop when interrupted; killing its interpreter');
           this.kill();
         };
         graceTimer = setTimeout(() => void check(), INTERRUPT_GRACE_MS);
@@ -249,10 +168,10 @@ export class Interpreter {
   }
 
   kill(): void {
-    if (!this.exited) this.child.kill('SIGKILL');
+    if (!this.exited) this.link.kill();
   }
 
-  /** Kills the process and waits until it is gone. */
+  /** Kills the interpreter and waits until it is gone. */
   async close(): Promise<void> {
     if (this.exited) return;
     const gone = new Promise<void>((r) => this.onceExited(r));
@@ -260,16 +179,12 @@ export class Interpreter {
     await gone;
   }
 
-  private send(m: HostToChild): void {
-    if (this.exited || !this.child.connected) return;
-    try {
-      this.child.send(m);
-    } catch (e) {
-      this.logger.warn({ err: e, pid: this.pid }, 'sandbox IPC send failed');
-    }
+  private send(m: SlotMessage): void {
+    if (!this.exited) this.link.send(m);
   }
 
-  private onMessage(m: unknown): void {
+  /** A message from this interpreter's slot (host.ts routes them; nothing in it is trusted). */
+  deliver(m: unknown): void {
     if (!isObject(m) || typeof m.t !== 'string') return;
     const run = this.active;
     switch (m.t) {
@@ -292,7 +207,7 @@ export class Interpreter {
       }
       case 'fatal':
         this.logger.warn({ pid: this.pid, message: text(m.message).slice(0, 500) }, 'sandbox interpreter failed');
-        return; // the process exits next; onExit reports it
+        return; // the slot reports 'closed' next; lost() follows
     }
   }
 
@@ -312,7 +227,7 @@ export class Interpreter {
       return;
     }
     run.inFlight++;
-    let reply: HostToChild;
+    let reply: SlotMessage;
     try {
       const value = kind === 'search' ? await run.tools.webSearch(a, b, run.step.signal) : await run.tools.webVisit(a, run.step.signal);
       reply = { t: 'reply', id, ok: true, value: String(value) };
@@ -324,13 +239,15 @@ export class Interpreter {
     if (this.active === run && !run.stopReason) this.send(reply);
   }
 
-  private onExit(code: number | null, signal: string | null): void {
+  /** The interpreter is gone: its thread ended, or its whole process (code/signal of the process). */
+  lost(code: number | null, signal: string | null): void {
+    if (this.exited) return;
     this.exited = true;
     const run = this.active;
     if (run) {
       const stopped = run.stopReason ?? 'crashed';
       if (stopped === 'crashed') {
-        this.logger.warn({ pid: this.pid, code, signal, stderr: this.stderr().slice(-1000) }, 'sandbox interpreter process died during a block');
+        this.logger.warn({ pid: this.pid, code, signal, stderr: this.link.stderr().slice(-1000) }, 'sandbox interpreter died during a block');
       }
       run.finish({ output: '', error: null, stopped, processLost: true });
     }

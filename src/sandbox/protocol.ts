@@ -18,22 +18,28 @@ export interface ChildInit {
   memoryMb: number;
 }
 
+/** Host -> interpreter process. `slot` names one of the process's interpreters. */
 export type HostToChild =
-  | { t: 'run'; runId: number; code: string; op: RunOp }
-  | { t: 'reply'; id: number; ok: boolean; value: string }
-  | { t: 'interrupt'; runId: number }
-  | { t: 'stats' };
+  | { t: 'open'; slot: number }
+  | { t: 'run'; slot: number; runId: number; code: string; op: RunOp }
+  | { t: 'reply'; slot: number; id: number; ok: boolean; value: string }
+  | { t: 'interrupt'; slot: number; runId: number }
+  | { t: 'stats'; slot: number }
+  | { t: 'close'; slot: number };
 
 /** kind: why the block ended early, as seen inside the interpreter. */
 export type BlockKind = null | 'interrupt' | 'memory';
 
+/** Interpreter process -> host. `closed`: the slot's interpreter is gone (its thread ended). */
 export type ChildToHost =
-  | { t: 'ready'; fromSnapshot: boolean; loadMs: number }
-  | { t: 'snapshot'; bytes: Uint8Array }
-  | { t: 'call'; id: number; kind: 'search' | 'visit'; a: string; b: number }
-  | { t: 'result'; runId: number; output: string; error: string | null; kind: BlockKind; state?: string }
-  | { t: 'stats'; rss: number; cpuMs: number }
-  | { t: 'fatal'; message: string };
+  | { t: 'ready'; slot: number; fromSnapshot: boolean; loadMs: number }
+  | { t: 'snapshot'; slot: number; bytes: Uint8Array }
+  | { t: 'call'; slot: number; id: number; kind: 'search' | 'visit'; a: string; b: number }
+  | { t: 'result'; slot: number; runId: number; output: string; error: string | null; kind: BlockKind; state?: string }
+  | { t: 'stats'; slot: number; rss: number; cpuMs: number }
+  | { t: 'fatal'; slot: number; message: string }
+  | { t: 'closed'; slot: number }
+  | { t: 'note'; message: string };
 
 /** Worker thread -> controller thread. */
 export type WorkerToController =

@@ -7,7 +7,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../util/log.ts';
-import { spawnChild, tailStderr } from './interpreter.ts';
+import { spawnChild, tailStderr } from './host.ts';
 import { preludePath, statePath, type Launch } from './launch.ts';
 
 export function defaultCacheDir(): string {

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { silentLogger } from '../../src/util/log.ts';
-import { Interpreter } from '../../src/sandbox/interpreter.ts';
+import { startInterpreter } from '../../src/sandbox/host.ts';
 import { detectLaunch, pyodideDir } from '../../src/sandbox/launch.ts';
 import { defaultCacheDir, ensureSnapshot } from '../../src/sandbox/snapshot.ts';
 import { recordingTools, STEP } from './helpers.ts';
@@ -30,7 +30,7 @@ test(`an idle interpreter from a snapshot keeps under ${PRIVATE_LIMIT_MB} MB of 
   const launch = await detectLaunch('auto');
   const snapshotPath = await ensureSnapshot({ cacheDir: defaultCacheDir(), launch, indexURL: pyodideDir, memoryMb: 192, logger: silentLogger });
   assert.ok(snapshotPath, 'a snapshot is available');
-  const it = await Interpreter.start({ launch, memoryMb: 192, indexURL: pyodideDir, snapshotPath, logger: silentLogger });
+  const it = await startInterpreter({ launch, memoryMb: 192, indexURL: pyodideDir, snapshotPath, logger: silentLogger });
   try {
     assert.equal(it.fromSnapshot, true);
     const r = await it.run('import json\nprint(json.dumps([1]))', { ...STEP, tools: recordingTools() });

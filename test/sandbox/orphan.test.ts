@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { spawnChild } from '../../src/sandbox/interpreter.ts';
+import { spawnChild } from '../../src/sandbox/host.ts';
 import { pyodideDir, type Launch } from '../../src/sandbox/launch.ts';
 import { eventually } from './helpers.ts';
 

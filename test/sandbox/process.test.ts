@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { spawnChild } from '../../src/sandbox/interpreter.ts';
+import { spawnChild } from '../../src/sandbox/host.ts';
 import { detectLaunch, pyodideDir } from '../../src/sandbox/launch.ts';
 
 const probe = (marker: string, port: number, repoFile: string) => `

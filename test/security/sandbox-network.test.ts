@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { createSandbox, type Sandbox, type SandboxSession } from '../../src/sandbox/index.ts';
-import { spawnChild } from '../../src/sandbox/interpreter.ts';
+import { spawnChild } from '../../src/sandbox/host.ts';
 import { detectLaunch, pyodideDir } from '../../src/sandbox/launch.ts';
 import { recordingTools, STEP } from '../sandbox/helpers.ts';
 

@@ -12,9 +12,11 @@ interface WorkerData {
   init: ChildInit;
   shared: SharedArrayBuffer;
   callPort: MessagePort;
+  /** pyodide.asm.wasm compiled once by the controller thread (null: compile here). */
+  module: unknown;
 }
 
-const { init, shared, callPort } = workerData as WorkerData;
+const { init, shared, callPort, module: compiled } = workerData as WorkerData;
 const bell = new Int32Array(shared, 0, 1);
 const interrupt = new Int32Array(shared, 4, 1);
 const port = parentPort!;
@@ -32,6 +34,20 @@ memoryProto.grow = function grow(this: WasmMemory, delta: number) {
   if (this.buffer.byteLength + delta * 65536 > capBytes) throw new RangeError('sandbox memory cap reached');
   return realGrow.call(this, delta);
 };
+
+// Pyodide instantiates its wasm from the file's bytes; with the process's compiled module at hand,
+// that module is instantiated instead (same bytes, compiled once: ~0.2 CPU-s less a start, and
+// code V8 has tiered up for one interpreter serves the next).
+if (compiled) {
+  const wasm = (globalThis as unknown as { WebAssembly: { instantiate: (src: unknown, imports?: unknown) => Promise<unknown> } }).WebAssembly;
+  const instantiate = wasm.instantiate.bind(wasm);
+  wasm.instantiate = async (src: unknown, imports?: unknown) => {
+    const big = src instanceof ArrayBuffer || ArrayBuffer.isView(src) ? (src as ArrayBuffer).byteLength > 1 << 20 : false;
+    if (!big) return instantiate(src, imports);
+    wasm.instantiate = instantiate; // once: later calls (Python's own) see the original
+    return { instance: await instantiate(compiled, imports), module: compiled };
+  };
+}
 
 // Emscripten's NODEFS asks for process.binding('constants'), which --permission forbids.
 (process as unknown as { binding: (name: string) => unknown }).binding = (name: string) => {

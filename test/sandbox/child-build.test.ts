@@ -31,7 +31,7 @@ test("another version's child code is swept only once long unused; ours comes ba
     assert.equal(existsSync(stale), false, 'a version unused for 8 days is swept');
     rmSync(dir, { recursive: true, force: true });
     assert.equal(built.ensure(), dir);
-    assert.deepEqual(readdirSync(dir).sort(), ['denied.cjs', 'limits.mjs', 'main.mjs', 'prelude.py', 'seal.mjs', 'state.py', 'worker.mjs']);
+    assert.deepEqual(readdirSync(dir).sort(), ['denied.cjs', 'limits.mjs', 'main.mjs', 'prelude.py', 'seal.mjs', 'slot.mjs', 'state.py', 'worker.mjs']);
   } finally {
     rmSync(cacheDir, { recursive: true, force: true });
   }

@@ -98,8 +98,10 @@ test('cancellation stops a block; an already cancelled block does not run', asyn
 test('an interpreter process killed from outside is replaced, in a session and in the pool', async () => {
   await session.run('before_kill = 1', STEP);
   await eventually(() => sandbox.status().ready === 1);
-  const victims = childPids();
-  assert.ok(victims.length >= 2, `expected the session's and the pooled process, got ${victims}`);
+  const st = sandbox.status();
+  assert.deepEqual([st.idle, st.ready], [1, 1], JSON.stringify(st)); // the session's and the pooled interpreter
+  const victims = childPids(); // one process holds both, or two (a process each)
+  assert.ok(victims.length >= 1);
   for (const pid of victims) process.kill(pid, 'SIGKILL');
   await eventually(() => childPids().every((p) => !victims.includes(p)));
   await new Promise((r) => setTimeout(r, 100)); // let the exit events arrive
@@ -113,7 +115,7 @@ test('an interpreter process killed from outside is replaced, in a session and i
 test('closing the sandbox ends every interpreter process', async () => {
   const s = await sandbox.open(recordingTools());
   assert.equal((await s.run('print(1)', STEP)).output, '1\n');
-  assert.ok(childPids().length >= 2);
+  assert.ok(childPids().length >= 1);
   await sandbox.close();
   await eventually(() => childPids().length === 0, 10_000);
   await assert.rejects(sandbox.open(recordingTools()), /closed/);

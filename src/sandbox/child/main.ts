@@ -27,7 +27,7 @@ async function open(slot: number): Promise<void> {
   const module = init.mode === 'serve' ? await compiledModule() : null;
   const s = new Slot(slot, init, module, send, () => {
     slots.delete(slot);
-    if (init.mode === 'build-snapshot') setTimeout(() => process.exit(0), 50);
+    if (init.mode === 'build-snapshot') setTimeout(() => process.exit(1), 50); // ended without a snapshot
   });
   slots.set(slot, s);
 }

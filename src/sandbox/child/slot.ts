@@ -16,6 +16,8 @@ export class Slot {
   private readonly send: (m: ChildToHost) => void;
   private running: number | null = null;
   private ended = false;
+  /** Build mode: the snapshot is on its way; the thread's end is expected, the process ends after the send. */
+  private snapshotSent = false;
 
   constructor(id: number, init: ChildInit, module: unknown, send: (m: ChildToHost) => void, onEnd: () => void) {
     this.id = id;
@@ -31,7 +33,7 @@ export class Slot {
       resourceLimits: { maxOldGenerationSizeMb: 256, stackSizeMb: 8 },
     }));
     const end = (message: string | null) => {
-      if (this.ended) return;
+      if (this.ended || this.snapshotSent) return;
       this.ended = true;
       if (message) this.post({ t: 'fatal', message: message.slice(0, 2000) });
       this.post({ t: 'closed' });
@@ -85,6 +87,7 @@ export class Slot {
   private relay(m: WorkerToController, end: (message: string | null) => void): void {
     if (m.t === 'result') this.running = null;
     if (m.t === 'snapshot') {
+      this.snapshotSent = true;
       process.send?.({ t: 'snapshot', slot: this.id, bytes: m.bytes } satisfies ChildToHost, undefined, {}, () => process.exit(0));
       return;
     }

@@ -93,8 +93,10 @@ const schema = z.object({
   CIR_SANDBOX_POOL_SIZE: int(2, 0),
   CIR_SANDBOX_MEMORY_MB: int(512, 64),
   CIR_SANDBOX_NETWORK: z.enum(['auto', 'netns', 'off']).default('auto'),
-  // Interpreter processes in all = this / ~120 MB each (the rest of the bot is not counted).
+  // Interpreters live at once = this / ~68 MB each at 8 to a process (the rest of the bot is not counted).
   CIR_SANDBOX_MEMORY_BUDGET_MB: int(2048, 128),
+  // Interpreters one sealed process holds, a thread each; 1 = a process per interpreter (see src/sandbox/README.md).
+  CIR_SANDBOX_INTERPRETERS_PER_PROCESS: int(8, 1),
   // A session idle this long after a block saves its Python state and gives its interpreter up;
   // -1: only when another session needs the room.
   CIR_SANDBOX_IDLE_RELEASE_MS: int(30_000, -1),

@@ -17,12 +17,18 @@ import type { HostTools, Sandbox, SandboxSession, SandboxStatus } from './types.
 
 export type { HostTools, RunOptions, RunResult, Sandbox, SandboxSession, SandboxStatus } from './types.ts';
 
-/** Proportional set size of one interpreter process, measured (`npm run bench -- sessions`,
- *  /proc/PID/smaps_rollup): 105-125 MB idle from a snapshot. The budget counts this much each. */
-export const INTERPRETER_PSS_MB = 120;
-
 /** Interpreters one process holds by default (see the README: what sharing a process costs in isolation). */
 export const DEFAULT_PER_PROCESS = 8;
+
+/** What the budget counts for one interpreter, PSS in MB: ~62 MB its own (wasm heap, its thread's
+ *  V8 heap, its share of malloc) plus its share of a process's ~43 MB (node, the compiled module,
+ *  the controller thread). Measured idle after a block from a snapshot, 8 interpreters at 1, 4 and
+ *  8 to a process: 105, 72 and 67 MB each (/proc/PID/smaps_rollup). */
+export function interpreterPssMb(perProcess: number): number {
+  return Math.ceil(62 + 43 / Math.max(1, perProcess));
+}
+export const INTERPRETER_PSS_MB = interpreterPssMb(DEFAULT_PER_PROCESS);
+
 /** A process left without interpreters stays this long for the next one (its wasm is compiled). */
 const HOST_IDLE_MS = 30_000;
 
@@ -33,7 +39,7 @@ export interface SandboxOptions {
   memoryMb: number;
   /** 'netns': require the network-namespace cut-off; 'auto': use it when available; 'off': never. */
   network: NetworkMode;
-  /** Memory for interpreter processes in all; their number is this over INTERPRETER_PSS_MB. Default 2048. */
+  /** Memory for interpreters in all; their number is this over interpreterPssMb(). Default 2048. */
   memoryBudgetMb?: number;
   /** Idle this long after a block, a session saves its state and gives its interpreter up.
    *  Negative (the default): only when another session needs the room. */
@@ -94,7 +100,7 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
     }
   };
 
-  const maxLive = Math.max(1, Math.floor((options.memoryBudgetMb ?? 2048) / INTERPRETER_PSS_MB));
+  const maxLive = Math.max(1, Math.floor((options.memoryBudgetMb ?? 2048) / interpreterPssMb(perProcess)));
   const poolSize = Math.min(options.poolSize, maxLive - 1);
   const residency = new Residency(maxLive - poolSize, logger);
   const pool = new Pool({

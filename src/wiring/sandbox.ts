@@ -11,6 +11,7 @@ export function buildSandbox(env: Env, logger: Logger): Promise<Sandbox> {
     network: env.CIR_SANDBOX_NETWORK,
     memoryBudgetMb: env.CIR_SANDBOX_MEMORY_BUDGET_MB,
     idleReleaseMs: env.CIR_SANDBOX_IDLE_RELEASE_MS,
+    interpretersPerProcess: env.CIR_SANDBOX_INTERPRETERS_PER_PROCESS,
     cacheDir: resolve(env.CIR_DATA_DIR, 'sandbox-cache'),
     logger: logger.child({ component: 'sandbox' }),
   });

@@ -88,13 +88,16 @@ export class InterpreterHost {
   private readonly closeTimers = new Map<number, NodeJS.Timeout>();
   private opens = 0;
   private exited = false;
+  /** Ended by close() (the sandbox shutting down), not by what ran in it. */
+  private closing = false;
+  private killed = false;
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly exitListeners: (() => void)[] = [];
 
   constructor(opts: HostOptions, snapshotPath: string | null) {
     this.opts = opts;
     this.snapshotPath = snapshotPath;
-    const init: ChildInit = { mode: 'serve', indexURL: opts.indexURL, snapshotPath, memoryMb: opts.memoryMb };
+    const init: ChildInit = { mode: 'serve', indexURL: opts.indexURL, snapshotPath, memoryMb: opts.memoryMb, shareSnapshot: opts.capacity > 1 };
     this.child = spawnChild(opts.launch, init);
     this.stderr = tailStderr(this.child);
     this.child.on('message', (m: unknown) => this.onMessage(m));
@@ -120,7 +123,7 @@ export class InterpreterHost {
 
   /** Room for one more interpreter. */
   get hasRoom(): boolean {
-    return !this.exited && this.opens < OPENS_PER_PROCESS && this.load < this.opts.capacity;
+    return !this.exited && !this.killed && this.opens < OPENS_PER_PROCESS && this.load < this.opts.capacity;
   }
 
   /** Starts an interpreter in this process; resolves once it can run code. */
@@ -152,6 +155,7 @@ export class InterpreterHost {
 
   /** Ends the process and every interpreter in it. */
   kill(): void {
+    this.killed = true; // no new interpreter is placed in it between the kill and its exit
     if (!this.exited) this.child.kill('SIGKILL');
   }
 
@@ -163,6 +167,7 @@ export class InterpreterHost {
   /** Kills the process and waits until it is gone. */
   close(): Promise<void> {
     const gone = new Promise<void>((r) => this.onExitOnce(r));
+    this.closing = true;
     this.kill();
     return gone;
   }
@@ -243,7 +248,7 @@ export class InterpreterHost {
     for (const o of [...this.opening.values()]) o.reject(new Error(`exited (${signal ?? code})`));
     const lost = [...this.live.values()];
     this.live.clear();
-    for (const it of lost) it.lost(code, signal);
+    for (const it of lost) it.lost(code, signal, !this.closing);
     for (const l of this.exitListeners.splice(0)) l();
   }
 }
@@ -263,14 +268,25 @@ export class Hosts {
   }
 
   start(snapshotPath: string | null, signal?: AbortSignal): Promise<Interpreter> {
-    let host = [...this.hosts].find((h) => h.alive && h.hasRoom && h.snapshotPath === snapshotPath);
-    if (!host) {
-      host = new InterpreterHost(this.opts, snapshotPath);
-      const h = host;
-      this.hosts.add(h);
-      h.onExitOnce(() => this.hosts.delete(h));
-    }
-    return host.open(signal);
+    const host = [...this.hosts].find((h) => h.alive && h.hasRoom && h.snapshotPath === snapshotPath);
+    return (host ?? this.add(this.opts, snapshotPath)).open(signal);
+  }
+
+  /**
+   * An interpreter in a process of its own, for a session whose block took its process down
+   * (a JavaScript heap that grows past its limit in certain shapes aborts the whole process, not
+   * just the thread: nodejs/node#47224). Its neighbours lose their state once; from then on
+   * what it does ends only its own interpreter. The process ends with it.
+   */
+  startAlone(snapshotPath: string | null, signal?: AbortSignal): Promise<Interpreter> {
+    return this.add({ ...this.opts, capacity: 1, idleMs: 0 }, snapshotPath).open(signal);
+  }
+
+  private add(opts: HostOptions, snapshotPath: string | null): InterpreterHost {
+    const h = new InterpreterHost(opts, snapshotPath);
+    this.hosts.add(h);
+    h.onExitOnce(() => this.hosts.delete(h));
+    return h;
   }
 
   /** Kills every process and waits until they are gone. */

@@ -20,12 +20,13 @@ export type { HostTools, RunOptions, RunResult, Sandbox, SandboxSession, Sandbox
 /** Interpreters one process holds by default (see the README: what sharing a process costs in isolation). */
 export const DEFAULT_PER_PROCESS = 8;
 
-/** What the budget counts for one interpreter, PSS in MB: ~62 MB its own (wasm heap, its thread's
- *  V8 heap, its share of malloc) plus its share of a process's ~43 MB (node, the compiled module,
- *  the controller thread). Measured idle after a block from a snapshot, 8 interpreters at 1, 4 and
- *  8 to a process: 105, 72 and 67 MB each (/proc/PID/smaps_rollup). */
+/** What the budget counts for one interpreter, PSS in MB: ~64 MB its own (wasm heap, its thread's
+ *  V8 heap, its share of malloc) plus its share of a process's ~80 MB (node, the compiled module,
+ *  the controller thread, the 30 MB snapshot copy its interpreters load from). A process of one
+ *  keeps no snapshot copy. Measured idle after a block from a snapshot (/proc/PID/smaps_rollup),
+ *  at 1, 2, 4 and 8 to a process: 115, 102, 85 and 72-74 MB each. */
 export function interpreterPssMb(perProcess: number): number {
-  return Math.ceil(62 + 43 / Math.max(1, perProcess));
+  return perProcess <= 1 ? 115 : Math.ceil(64 + 80 / perProcess);
 }
 export const INTERPRETER_PSS_MB = interpreterPssMb(DEFAULT_PER_PROCESS);
 
@@ -84,21 +85,24 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
 
   const perProcess = Math.max(1, options.interpretersPerProcess ?? DEFAULT_PER_PROCESS);
   const hosts = new Hosts({ launch, memoryMb: options.memoryMb, indexURL: pyodideDir, logger, capacity: perProcess, idleMs: HOST_IDLE_MS });
-  const start = async (signal: AbortSignal): Promise<Interpreter> => {
+  const starter = (place: 'shared' | 'alone') => async (signal: AbortSignal): Promise<Interpreter> => {
     const snap = await snapshotPath;
     signal.throwIfAborted();
     if (child) launch.builtChildDir = child.ensure();
+    const startIn = (path: string | null) => (place === 'alone' ? hosts.startAlone(path, signal) : hosts.start(path, signal));
     try {
-      return await hosts.start(snap, signal);
+      return await startIn(snap);
     } catch (err) {
       if (!snap || signal.aborted) throw err;
       // A snapshot that cannot be loaded (corrupt, or from another build) is dropped for good.
       logger.error({ err, snap }, 'sandbox snapshot failed to load; discarding it and starting cold');
       discardSnapshot(snap);
       snapshotPath = Promise.resolve(null);
-      return hosts.start(null, signal);
+      return startIn(null);
     }
   };
+  const start = starter('shared');
+  const startAlone = starter('alone');
 
   const maxLive = Math.max(1, Math.floor((options.memoryBudgetMb ?? 2048) / interpreterPssMb(perProcess)));
   const poolSize = Math.min(options.poolSize, maxLive - 1);
@@ -120,7 +124,7 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
     async open(tools: HostTools): Promise<SandboxSession> {
       if (closed) throw new Error('sandbox is closed');
       const session = new Session(
-        { pool, residency, logger, idleReleaseMs: options.idleReleaseMs ?? -1, onClose: (s) => sessions.delete(s) },
+        { pool, startAlone: (signal) => startAlone(signal ? AbortSignal.any([signal, closing.signal]) : closing.signal), residency, logger, idleReleaseMs: options.idleReleaseMs ?? -1, onClose: (s) => sessions.delete(s) },
         tools,
       );
       sessions.add(session);

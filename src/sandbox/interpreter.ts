@@ -26,6 +26,9 @@ export interface BlockOutcome {
   stopped: RunResult['stopped'];
   /** The interpreter is gone (killed, crashed, its process ended): its Python state is lost. */
   processLost: boolean;
+  /** The whole interpreter process ended while this block ran, taking the interpreters it shared
+   *  the process with: the session's code is the likely cause (host.ts, Hosts.startAlone). */
+  tookProcess?: boolean;
   /** op 'save': the saved state (absent when it could not be saved; `error` says why). */
   state?: string;
 }
@@ -240,7 +243,7 @@ export class Interpreter {
   }
 
   /** The interpreter is gone: its thread ended, or its whole process (code/signal of the process). */
-  lost(code: number | null, signal: string | null): void {
+  lost(code: number | null, signal: string | null, processEnded = false): void {
     if (this.exited) return;
     this.exited = true;
     const run = this.active;
@@ -249,7 +252,7 @@ export class Interpreter {
       if (stopped === 'crashed') {
         this.logger.warn({ pid: this.pid, code, signal, stderr: this.link.stderr().slice(-1000) }, 'sandbox interpreter died during a block');
       }
-      run.finish({ output: '', error: null, stopped, processLost: true });
+      run.finish({ output: '', error: null, stopped, processLost: true, ...(processEnded ? { tookProcess: true } : {}) });
     }
     for (const w of [...this.statsWaiters]) w(null);
     for (const l of this.exitListeners.splice(0)) l();

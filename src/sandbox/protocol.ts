@@ -16,6 +16,9 @@ export interface ChildInit {
   indexURL: string;
   snapshotPath: string | null;
   memoryMb: number;
+  /** Keep one copy of the snapshot for all the process's interpreters (a process that hosts
+   *  several); else each reads its own and frees it once loaded. */
+  shareSnapshot?: boolean;
 }
 
 /** Host -> interpreter process. `slot` names one of the process's interpreters. */

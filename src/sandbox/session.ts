@@ -3,8 +3,9 @@
 // session needs the room): its state is saved first (state.py) and loaded into a fresh interpreter
 // before its next block. A state that does not save keeps the interpreter. When the process had
 // to be killed or died, the next block starts fresh and the result says earlier variables are gone.
+// A session whose block took a whole shared process down runs alone from then on.
 import type { Logger } from '../util/log.ts';
-import type { Interpreter } from './interpreter.ts';
+import type { BlockOutcome, Interpreter } from './interpreter.ts';
 import type { Pool } from './pool.ts';
 import type { Resident, Residency } from './residency.ts';
 import type { HostTools, RunOptions, RunResult, SandboxSession } from './types.ts';
@@ -14,6 +15,8 @@ const STATE_OP_TIMEOUT_MS = 10_000;
 
 export interface SessionDeps {
   pool: Pool;
+  /** An interpreter in a process of its own (host.ts, Hosts.startAlone). */
+  startAlone: (signal?: AbortSignal) => Promise<Interpreter>;
   residency: Residency;
   logger: Logger;
   /** Idle this long after a block, the interpreter is given up (state saved). <0: only when room is needed. */
@@ -39,6 +42,8 @@ export class Session implements SandboxSession, Resident {
   private lostWhileIdle = false;
   /** Counted in the pool's demand from open until the first interpreter is taken. */
   private reserved = true;
+  /** One of its blocks ended a whole interpreter process: its interpreters no longer share one. */
+  private alone = false;
   lastUsed = performance.now();
 
   constructor(deps: SessionDeps, tools: HostTools) {
@@ -124,10 +129,13 @@ export class Session implements SandboxSession, Resident {
       }
       if (o.processLost) {
         stateLost = true;
+        this.noteLoss(o);
         void this.drop();
-        // Start fetching the replacement now, so the next block does not wait for it.
-        this.replacement = this.deps.pool.acquire();
-        this.replacement.catch(() => undefined);
+        if (!this.alone) {
+          // Start fetching the replacement now, so the next block does not wait for it.
+          this.replacement = this.deps.pool.acquire();
+          this.replacement.catch(() => undefined);
+        }
       }
       // A stopped block has no traceback (error stays null): the caller words `stopped` and `stateLost`.
       return { output: note + o.output, error: o.error, stopped: o.stopped, stateLost, durationMs };
@@ -149,7 +157,7 @@ export class Session implements SandboxSession, Resident {
     await this.deps.residency.acquire(this, signal);
     let interp: Interpreter;
     try {
-      interp = await (this.replacement ?? this.deps.pool.acquire());
+      interp = await (this.replacement ?? (this.alone ? this.deps.startAlone(signal) : this.deps.pool.acquire()));
     } catch (e) {
       this.deps.residency.dropped();
       throw e;
@@ -164,10 +172,18 @@ export class Session implements SandboxSession, Resident {
     if (o.error === null && o.stopped === null && !o.processLost) return { lost: false, note: o.output };
     this.deps.logger.warn({ error: o.error, stopped: o.stopped }, 'sandbox session state did not load; the session goes on without it');
     if (o.processLost) {
+      this.noteLoss(o);
       await this.drop();
       return this.take(signal).then(() => ({ lost: true, note: '' }));
     }
     return { lost: true, note: '' };
+  }
+
+  /** Its code ended the process it shared with other sessions: from now on it runs alone. */
+  private noteLoss(o: BlockOutcome): void {
+    if (!o.tookProcess || this.alone) return;
+    this.alone = true;
+    this.deps.logger.warn({ pid: this.interp?.pid }, 'a sandbox block ended its whole interpreter process; this session runs in a process of its own from now on');
   }
 
   private afterBlock(): void {
@@ -185,6 +201,7 @@ export class Session implements SandboxSession, Resident {
     const o = await interp.run(force ? 'force' : '', { timeoutMs: STATE_OP_TIMEOUT_MS, tools: this.tools, op: 'save' });
     if (o.processLost) {
       // Saving killed it (or it ran out of time): the state is gone, the next block will say so.
+      this.noteLoss(o);
       this.saved = null;
       this.lostWhileIdle = true;
       await this.drop();

@@ -65,6 +65,56 @@ test("a co-hosted session cannot read another's variables, files, modules, js or
   assert.equal((await a.run('print(secret_a, open("/tmp/a-js.txt").read())', STEP)).output, 'bravo-9 bravo-9\n');
 });
 
+// Every SharedArrayBuffer Python can reach from the JavaScript side, with its size: a bounded walk
+// over the objects below `pyodide_js` and `js` (functions are looked at, not walked into; typed
+// arrays and long arrays are not listed element by element).
+const SHARED_MEMORY_WALK = [
+  'import pyodide_js, js',
+  'from pyodide.ffi import JsProxy, JsBuffer',
+  'MARK = "__cir_walked"',
+  'def shared_size(o):',
+  '    try:',
+  '        if o.constructor.name == "SharedArrayBuffer": return o.byteLength',
+  '        return o.buffer.byteLength if o.buffer.constructor.name == "SharedArrayBuffer" else None',
+  '    except Exception:',
+  '        return None',
+  'def first_visit(o):',
+  '    try:',
+  '        if o.hasOwnProperty(MARK): return False',
+  '        setattr(o, MARK, 1)',
+  '    except Exception:',
+  '        pass',
+  '    return True',
+  'found, stack, visited = [], [("pyodide_js", pyodide_js), ("js", js)], 0',
+  'while stack and visited < 50000:',
+  '    path, o = stack.pop()',
+  '    visited += 1',
+  '    size = shared_size(o)',
+  '    if size is not None:',
+  '        found.append((path, size))',
+  '        continue',
+  '    if isinstance(o, JsBuffer) or o.typeof == "function" or getattr(o, "length", 0) > 10000: continue',
+  '    try: names = dir(o)',
+  '    except Exception: continue',
+  '    for n in names:',
+  '        if n == MARK: continue',
+  '        try: v = getattr(o, n)',
+  '        except Exception: continue',
+  '        if isinstance(v, JsProxy) and v.typeof in ("object", "function") and first_visit(v):',
+  '            stack.append((path + "." + n, v))',
+  'print(sorted(set(found)), "complete" if not stack else "cut short", visited > 5000)',
+].join('\n');
+
+test('the process\'s shared snapshot copy is out of reach: the only shared memory Python reaches is its own interrupt flag', async () => {
+  // The interpreters of a process load from one shared copy of the snapshot (child/main.ts); a
+  // reference left behind (pyodide keeps its config, with _loadSnapshot) would let one session
+  // write into what its neighbours start from. The interrupt flag (8 bytes, shared with this
+  // interpreter's own controller) is the walk's positive control: shared memory where it is reachable.
+  const r = await a.run(SHARED_MEMORY_WALK, { timeoutMs: 60_000 });
+  assert.equal(r.error, null);
+  assert.equal(r.output, "[('pyodide_js._module.Py_EmscriptenSignalBuffer', 8)] complete True\n");
+});
+
 test('killing one interpreter of a process leaves its neighbour running, with its state', async () => {
   await b.run('neighbour = 41', STEP);
   const [pid] = childPids();
@@ -76,4 +126,34 @@ test('killing one interpreter of a process leaves its neighbour running, with it
   assert.deepEqual([n.output, n.stateLost], ['42\n', false]);
   assert.ok(childPids().includes(pid!), 'the process itself lived on');
   assert.equal((await a.run('print("secret_a" in globals())', STEP)).output, 'False\n');
+});
+
+test('a session whose block takes its whole process down runs alone from then on: its neighbours lose their state once', async () => {
+  // A JavaScript heap grown key by key aborts the whole process, not just its thread, despite
+  // the thread's heap limit (nodejs/node#47224; the limit's termination is best-effort).
+  const takeProcess = [
+    'import pyodide_js',
+    'grow = pyodide_js._api.config.constructor.new()',
+    'for i in range(10 ** 9):',
+    '    setattr(grow, "k%d" % i, i)',
+  ].join('\n');
+  const attacker = await sandbox.open(recordingTools());
+  const neighbour = await sandbox.open(recordingTools());
+  try {
+    await Promise.all([attacker.run('pass', STEP), neighbour.run('kept = 1', STEP)]);
+    assert.equal(childPids().length, 1, 'precondition: the two share a process');
+    const first = await attacker.run(takeProcess, { timeoutMs: 60_000 });
+    assert.deepEqual([first.stopped, first.stateLost], ['crashed', true]);
+    const once = await neighbour.run('print("kept" in globals())', STEP);
+    assert.deepEqual([once.output, once.stateLost], ['False\n', true], 'precondition: the block took the whole process (the neighbour lost its state)');
+
+    await Promise.all([attacker.run('pass', STEP), neighbour.run('kept = 2', STEP)]);
+    assert.equal(childPids().length, 2, 'the attacker now has a process of its own');
+    const again = await attacker.run(takeProcess, { timeoutMs: 60_000 });
+    assert.deepEqual([again.stopped, again.stateLost], ['crashed', true]);
+    const kept = await neighbour.run('print(kept)', STEP);
+    assert.deepEqual([kept.output, kept.stateLost], ['2\n', false], 'the second time only the attacker lost its interpreter');
+  } finally {
+    await Promise.all([attacker.close(), neighbour.close()]);
+  }
 });

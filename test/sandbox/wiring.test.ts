@@ -10,7 +10,7 @@ import { buildSandbox } from '../../src/wiring/sandbox.ts';
 
 test('CIR_SANDBOX_* variables configure the sandbox', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'cir-sandbox-wiring-'));
-  const env = parseConfig({ CIR_SANDBOX_POOL_SIZE: '0', CIR_SANDBOX_NETWORK: 'off', CIR_SANDBOX_MEMORY_MB: '128', CIR_SANDBOX_MEMORY_BUDGET_MB: '600', CIR_SANDBOX_INTERPRETERS_PER_PROCESS: '4', CIR_DATA_DIR: dataDir });
+  const env = parseConfig({ CIR_SANDBOX_POOL_SIZE: '0', CIR_SANDBOX_NETWORK: 'off', CIR_SANDBOX_MEMORY_MB: '128', CIR_SANDBOX_MEMORY_BUDGET_MB: '700', CIR_SANDBOX_INTERPRETERS_PER_PROCESS: '4', CIR_DATA_DIR: dataDir });
   const sandbox = await buildSandbox(env, silentLogger);
   try {
     assert.deepEqual(sandbox.status(), {
@@ -21,7 +21,7 @@ test('CIR_SANDBOX_* variables configure the sandbox', async () => {
       saved: 0,
       savedChars: 0,
       live: 0,
-      maxLive: 8, // 600 MB of budget over ~73 MB an interpreter at 4 to a process
+      maxLive: 8, // 700 MB of budget over 84 MB an interpreter at 4 to a process (at the default 8: 9)
       isolation: { network: 'none', reason: 'disabled by CIR_SANDBOX_NETWORK=off', fsPermission: true },
     });
   } finally {

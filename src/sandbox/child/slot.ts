@@ -19,15 +19,21 @@ export class Slot {
   /** Build mode: the snapshot is on its way; the thread's end is expected, the process ends after the send. */
   private snapshotSent = false;
 
-  constructor(id: number, init: ChildInit, module: unknown, send: (m: ChildToHost) => void, onEnd: () => void) {
+  constructor(id: number, init: ChildInit, loaded: { module: unknown; snapshot: SharedArrayBuffer | null }, send: (m: ChildToHost) => void, onEnd: () => void) {
     this.id = id;
     this.send = send;
     const shared = new SharedArrayBuffer(8);
     this.bell = new Int32Array(shared, 0, 1);
     this.interrupt = new Int32Array(shared, 4, 1);
+    // The process's one snapshot copy goes over a port of its own, not in workerData: the worker
+    // lets go of every reference once loaded, so no Python code can reach memory its neighbours
+    // load from (worker.ts, load()).
+    const snapshotChannel = new MessageChannel();
+    snapshotChannel.port1.postMessage({ snapshot: loaded.snapshot });
+    snapshotChannel.port1.close();
     const worker = (this.worker = new Worker(new URL('./worker.ts', import.meta.url), {
-      workerData: { init, shared, callPort: this.calls.port2, module },
-      transferList: [this.calls.port2],
+      workerData: { init, shared, callPort: this.calls.port2, module: loaded.module, snapshotPort: snapshotChannel.port2 },
+      transferList: [this.calls.port2, snapshotChannel.port2],
       // The JS heap of the Python thread (wasm memory is capped separately, inside the worker).
       // Beyond it the worker alone ends (ERR_WORKER_OUT_OF_MEMORY), not the process.
       resourceLimits: { maxOldGenerationSizeMb: 256, stackSizeMb: 8 },

@@ -4,6 +4,8 @@
 // Runs inside the sandbox process; imports only Node built-ins and pyodide.
 import './seal.ts'; // first: no network for anything loaded after it
 import { constants as fsConstants, readFileSync } from 'node:fs';
+import fsPromises from 'node:fs/promises';
+import { syncBuiltinESMExports } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { ChildInit, ControllerToWorker, WorkerToController } from '../protocol.ts';
@@ -14,9 +16,11 @@ interface WorkerData {
   callPort: MessagePort;
   /** pyodide.asm.wasm compiled once by the controller thread (null: compile here). */
   module: unknown;
+  /** Carries one message: the snapshot, read once by the controller into shared memory (null: read it here). */
+  snapshotPort: MessagePort;
 }
 
-const { init, shared, callPort, module: compiled } = workerData as WorkerData;
+const { init, shared, callPort, module: compiled, snapshotPort } = workerData as WorkerData;
 const bell = new Int32Array(shared, 0, 1);
 const interrupt = new Int32Array(shared, 4, 1);
 const port = parentPort!;
@@ -38,12 +42,22 @@ memoryProto.grow = function grow(this: WasmMemory, delta: number) {
 // Pyodide instantiates its wasm from the file's bytes; with the process's compiled module at hand,
 // that module is instantiated instead (same bytes, compiled once: ~0.2 CPU-s less a start, and
 // code V8 has tiered up for one interpreter serves the next).
+// Its loader still reads the 9.6 MB file first: that read is answered with a stand-in, which the
+// instantiation below recognises (fresh pages for bytes never used: ~2,400 page faults a start).
 if (compiled) {
+  const wasmPath = `${init.indexURL}pyodide.asm.wasm`.replace(/^file:\/\//, '');
+  const standIn = Buffer.alloc(16); // not from Buffer's pool: its ArrayBuffer is its own
+  const readFile = fsPromises.readFile;
+  fsPromises.readFile = ((path: unknown, ...rest: unknown[]) =>
+    path === wasmPath ? Promise.resolve(standIn) : (readFile as (...a: unknown[]) => unknown)(path, ...rest)) as typeof readFile;
+  syncBuiltinESMExports(); // pyodide imports node:fs/promises: its namespace now sees the change
   const wasm = (globalThis as unknown as { WebAssembly: { instantiate: (src: unknown, imports?: unknown) => Promise<unknown> } }).WebAssembly;
   const instantiate = wasm.instantiate.bind(wasm);
   wasm.instantiate = async (src: unknown, imports?: unknown) => {
-    const big = src instanceof ArrayBuffer || ArrayBuffer.isView(src) ? (src as ArrayBuffer).byteLength > 1 << 20 : false;
-    if (!big) return instantiate(src, imports);
+    const ours = ArrayBuffer.isView(src) && src.buffer === standIn.buffer;
+    if (!ours) return instantiate(src, imports);
+    fsPromises.readFile = readFile;
+    syncBuiltinESMExports();
     wasm.instantiate = instantiate; // once: later calls (Python's own) see the original
     return { instance: await instantiate(compiled, imports), module: compiled };
   };
@@ -60,7 +74,7 @@ type Py = Awaited<ReturnType<typeof import('pyodide').loadPyodide>>;
 async function load(): Promise<{ py: Py; fromSnapshot: boolean; loadMs: number }> {
   const started = performance.now();
   const { loadPyodide } = (await import(pathToFileURL(`${init.indexURL}pyodide.mjs`).href)) as typeof import('pyodide');
-  const snapshot = init.mode === 'serve' && init.snapshotPath ? readFileSync(init.snapshotPath) : undefined;
+  const snapshot = init.mode !== 'serve' || !init.snapshotPath ? undefined : takeSnapshot(init.snapshotPath);
   const py = await loadPyodide({
     indexURL: init.indexURL,
     jsglobals: {}, // `import js` gives an empty object, not this thread's globalThis
@@ -75,6 +89,13 @@ async function load(): Promise<{ py: Py; fromSnapshot: boolean; loadMs: number }
   return { py, fromSnapshot: Boolean(snapshot), loadMs: performance.now() - started };
 }
 
+/** The shared snapshot if the controller sent one, else this thread's own read of the file. */
+function takeSnapshot(path: string): Uint8Array {
+  const sent = receiveMessageOnPort(snapshotPort)?.message as { snapshot: SharedArrayBuffer | null } | undefined;
+  snapshotPort.close();
+  return sent?.snapshot ? new Uint8Array(sent.snapshot) : readFileSync(path);
+}
+
 /**
  * Pyodide keeps what it loaded from reachable after start-up: the snapshot bytes (30 MB, through
  * its config object) and pyodide.asm.wasm's bytes (9.6 MB, through the instantiateWasm closure on
@@ -82,11 +103,15 @@ async function load(): Promise<{ py: Py; fromSnapshot: boolean; loadMs: number }
  * are let go here: measured, ~20 MB less RSS per process. (The stdlib zip, 2.5 MB, stays: Python
  * imports from it.)
  */
-function releaseLoadBuffers(py: Py, snapshot: Buffer | undefined): void {
-  // Detaching frees the backing store at once, whoever still points at the Buffer.
-  if (snapshot && snapshot.buffer.byteLength === snapshot.byteLength) (snapshot.buffer as ArrayBuffer).transfer(0);
-  const module = (py as unknown as { _module?: { instantiateWasm?: unknown } })._module;
-  if (module) delete module.instantiateWasm;
+function releaseLoadBuffers(py: Py, snapshot: Uint8Array | undefined): void {
+  // Detaching frees the backing store at once, whoever still points at the Buffer. A shared
+  // snapshot cannot be detached: it is the process's one copy, which the next interpreter loads,
+  // so the reference is dropped instead, or Python could write into its neighbours' start-up
+  // (reachable as pyodide_js._api.config._loadSnapshot; cohosted.test.ts looks for it).
+  if (snapshot && snapshot.buffer instanceof ArrayBuffer && snapshot.buffer.byteLength === snapshot.byteLength) snapshot.buffer.transfer(0);
+  const api = py as unknown as { _api?: { config?: { _loadSnapshot?: unknown } }; _module?: { instantiateWasm?: unknown } };
+  if (api._api?.config) delete api._api.config._loadSnapshot;
+  if (api._module) delete api._module.instantiateWasm;
 }
 
 /** The harness (prelude.py as `_cir`) and the state saver (state.py as `_cir_state`), as modules. */

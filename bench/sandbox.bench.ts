@@ -91,6 +91,7 @@ export default async function bench(): Promise<void> {
 
   // The common case: an interpreter started in a process that already runs others (host.ts), with
   // pyodide's wasm compiled there once. CPU: the whole process's (all its threads) and this one's.
+  let sharedMemory: { rss: number | null; pss: number | null; count: number } | null = null;
   if (snap) {
     const hosts = new Hosts({ ...opts, capacity: 8, idleMs: 0 });
     const first = await hosts.start(snap);
@@ -111,12 +112,17 @@ export default async function bench(): Promise<void> {
       held.push(it);
     }
     show('interpreter start, from snapshot, running process', { wall: median(wall), cpu: cpu / n }, baseline);
-    const r = await held[n]!.run('print(sum(range(10)))', { timeoutMs: 10_000, tools });
-    if (r.output !== '45\n') throw new Error(`an interpreter of the shared process answered ${JSON.stringify(r)}`);
+    for (const it of held) {
+      const r = await it.run('import json\nprint(sum(range(10)))', { timeoutMs: 10_000, tools });
+      if (r.output !== '45\n') throw new Error(`an interpreter of the shared process answered ${JSON.stringify(r)}`);
+    }
+    const shared = readTree(pid);
+    sharedMemory = { rss: shared.rssBytes, pss: shared.pssBytes, count: held.length };
     await hosts.close();
   }
 
   const sandbox = await createSandbox({ poolSize: 2, memoryMb: 512, network: 'auto' });
+  const mb = (b: number | null) => (b === null ? '    n/a' : (b / 2 ** 20).toFixed(0).padStart(7)) + ' MB';
   try {
     const waitReady = async () => {
       const since = performance.now();
@@ -176,9 +182,13 @@ export default async function bench(): Promise<void> {
     const tree = readTree(interp.pid!);
     const node = tree.processes.find((p) => p.comm !== 'unshare') ?? tree.processes[0]!;
     await interp.close();
-    const mb = (b: number | null) => (b === null ? '    n/a' : (b / 2 ** 20).toFixed(0).padStart(7)) + ' MB';
-    console.log(`memory per interpreter (idle, after a block)       RSS ${mb(node.rssBytes)}, PSS ${mb(node.pssBytes)}`);
+    console.log(`memory per interpreter (idle, after a block), a process of its own:`);
+    console.log(`  the interpreter process                          RSS ${mb(node.rssBytes)}, PSS ${mb(node.pssBytes)}`);
     console.log(`  with its wrapper (${tree.processes.length} processes)                      RSS ${mb(tree.rssBytes)}, PSS ${mb(tree.pssBytes)}`);
+    if (sharedMemory) {
+      const per = (b: number | null) => (b === null ? null : b / sharedMemory!.count);
+      console.log(`memory per interpreter, ${sharedMemory.count} in one process (whole tree / ${sharedMemory.count})  RSS ${mb(per(sharedMemory.rss))}, PSS ${mb(per(sharedMemory.pss))}`);
+    }
     await session.close();
   } finally {
     await sandbox.close();

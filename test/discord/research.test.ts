@@ -242,7 +242,8 @@ test('where a person stands: "Queued: 2 ahead of you", the quota with the time t
     const full = await status(ask('one too many', '1033044521375760009'), 'at capacity');
     assert.equal(full.content, '⚠️ The bot is at capacity; please try again in a few minutes.');
     const quota = await status(ask('again', '1033044521375760001'), 'frees at');
-    assert.match(quota.content, /^⚠️ You have used your 1 question this hour; the next one frees at \d\d:\d\d UTC\.$/);
+    // after 23:00 UTC the time is on the next day and says so ("Dec 8, 00:16 UTC")
+    assert.match(quota.content, /^⚠️ You have used your 1 question this hour; the next one frees at (?:[A-Z][a-z]{2} \d{1,2}, )?\d\d:\d\d UTC\.$/);
     hold.open();
     for (const m of waiting) await status(m, 'Alpha is first');
     await rig.chat.idle();

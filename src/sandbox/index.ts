@@ -20,13 +20,13 @@ export type { HostTools, RunOptions, RunResult, Sandbox, SandboxSession, Sandbox
 /** Interpreters one process holds by default (see the README: what sharing a process costs in isolation). */
 export const DEFAULT_PER_PROCESS = 8;
 
-/** What the budget counts for one interpreter, PSS in MB: ~64 MB its own (wasm heap, its thread's
+/** What the budget counts for one interpreter, PSS in MB: ~66 MB its own (wasm heap, its thread's
  *  V8 heap, its share of malloc) plus its share of a process's ~80 MB (node, the compiled module,
  *  the controller thread, the 30 MB snapshot copy its interpreters load from). A process of one
  *  keeps no snapshot copy. Measured idle after a block from a snapshot (/proc/PID/smaps_rollup),
- *  at 1, 2, 4 and 8 to a process: 115, 102, 85 and 72-74 MB each. */
+ *  at 1, 2, 4 and 8 to a process: 115, 103, 86 and 75-76 MB each. */
 export function interpreterPssMb(perProcess: number): number {
-  return perProcess <= 1 ? 115 : Math.ceil(64 + 80 / perProcess);
+  return perProcess <= 1 ? 116 : Math.ceil(66 + 80 / perProcess);
 }
 export const INTERPRETER_PSS_MB = interpreterPssMb(DEFAULT_PER_PROCESS);
 

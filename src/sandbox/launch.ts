@@ -86,7 +86,6 @@ export function childCommand(launch: Launch, init: ChildInit, entry?: string[]):
     // Young generations of 1 MB instead of V8's default (~8 MB held per isolate, measured):
     // -10 MB RSS per idle process; blocks and bridge calls keep their speed.
     '--max-semi-space-size=1',
-    '--expose-gc', // used once by the worker after loading
     ...entry,
   ];
   const all = [...launch.prefix, ...node];

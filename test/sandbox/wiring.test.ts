@@ -21,7 +21,7 @@ test('CIR_SANDBOX_* variables configure the sandbox', async () => {
       saved: 0,
       savedChars: 0,
       live: 0,
-      maxLive: 8, // 700 MB of budget over 84 MB an interpreter at 4 to a process (at the default 8: 9)
+      maxLive: 8, // 700 MB of budget over 86 MB an interpreter at 4 to a process (at the default 8: 9)
       isolation: { network: 'none', reason: 'disabled by CIR_SANDBOX_NETWORK=off', fsPermission: true },
     });
   } finally {

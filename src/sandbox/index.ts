@@ -106,15 +106,9 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
 
   const maxLive = Math.max(1, Math.floor((options.memoryBudgetMb ?? 2048) / interpreterPssMb(perProcess)));
   const poolSize = Math.min(options.poolSize, maxLive - 1);
-  const residency = new Residency(maxLive - poolSize, logger);
-  const pool = new Pool({
-    size: poolSize,
-    start,
-    logger,
-    maxLive,
-    held: () => residency.heldCount,
-    maxParallelStarts: options.maxParallelStarts ?? availableParallelism(),
-  });
+  const maxParallelStarts = options.maxParallelStarts ?? availableParallelism();
+  const residency = new Residency(maxLive - poolSize, logger, maxParallelStarts);
+  const pool = new Pool({ size: poolSize, start, logger, maxLive, held: () => residency.heldCount, maxParallelStarts });
   const sessions = new Set<Session>();
   let closed = false;
   pool.fill();

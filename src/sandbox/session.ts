@@ -159,11 +159,12 @@ export class Session implements SandboxSession, Resident {
     try {
       interp = await (this.replacement ?? (this.alone ? this.deps.startAlone(signal) : this.deps.pool.acquire()));
     } catch (e) {
-      this.deps.residency.dropped();
+      this.deps.residency.failed();
       throw e;
     } finally {
       this.replacement = null;
     }
+    this.deps.residency.arrived();
     this.interp = interp;
     const saved = this.saved;
     this.saved = null;

@@ -35,8 +35,11 @@ export class Slot {
       workerData: { init, shared, callPort: this.calls.port2, module: loaded.module, snapshotPort: snapshotChannel.port2 },
       transferList: [this.calls.port2, snapshotChannel.port2],
       // The JS heap of the Python thread (wasm memory is capped separately, inside the worker).
-      // Beyond it the worker alone ends (ERR_WORKER_OUT_OF_MEMORY), not the process.
-      resourceLimits: { maxOldGenerationSizeMb: 256, stackSizeMb: 8 },
+      // The process's --max-old-space-size=128 (launch.ts) takes precedence over this old-space
+      // figure (nodejs/node#43991; measured: 131 MB heap limit in the thread). Beyond it the
+      // worker alone ends (ERR_WORKER_OUT_OF_MEMORY) in most shapes of growth, the whole process
+      // in some (nodejs/node#47224; host.ts, Hosts.startAlone).
+      resourceLimits: { maxOldGenerationSizeMb: 128, stackSizeMb: 8 },
     }));
     const end = (message: string | null) => {
       if (this.ended || this.snapshotSent) return;

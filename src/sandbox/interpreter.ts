@@ -70,7 +70,7 @@ export class Interpreter {
   private exited = false;
   private runSeq = 0;
   private active: ActiveRun | null = null;
-  private statsWaiters: ((u: { rss: number; cpuMs: number } | null) => void)[] = [];
+  private statsWaiters: ((u: { cpuMs: number } | null) => void)[] = [];
   private readonly exitListeners: (() => void)[] = [];
 
   constructor(link: InterpreterLink, ready: { fromSnapshot: boolean; loadMs: number }, logger: Logger) {
@@ -150,17 +150,12 @@ export class Interpreter {
     });
   }
 
-  /** Resident memory of the interpreter process, or null when it does not answer. */
-  stats(timeoutMs = 2000): Promise<number | null> {
-    return this.usage(timeoutMs).then((u) => u?.rss ?? null);
-  }
-
-  /** Resident memory and CPU time (ms, all threads) of the interpreter process, or null when it does not answer. */
-  usage(timeoutMs = 2000): Promise<{ rss: number; cpuMs: number } | null> {
+  /** CPU time (ms) of the interpreter's Python thread, or null when it does not answer. */
+  usage(timeoutMs = 2000): Promise<{ cpuMs: number } | null> {
     if (this.exited) return Promise.resolve(null);
     return new Promise((resolve) => {
       const timer = setTimeout(() => done(null), timeoutMs);
-      const done = (u: { rss: number; cpuMs: number } | null) => {
+      const done = (u: { cpuMs: number } | null) => {
         clearTimeout(timer);
         this.statsWaiters = this.statsWaiters.filter((w) => w !== done);
         resolve(u);
@@ -204,7 +199,7 @@ export class Interpreter {
         return;
       }
       case 'stats': {
-        const u = typeof m.rss === 'number' ? { rss: m.rss, cpuMs: typeof m.cpuMs === 'number' ? m.cpuMs : 0 } : null;
+        const u = typeof m.cpuMs === 'number' ? { cpuMs: m.cpuMs } : null;
         for (const w of [...this.statsWaiters]) w(u);
         return;
       }

@@ -39,7 +39,7 @@ export type ChildToHost =
   | { t: 'snapshot'; slot: number; bytes: Uint8Array }
   | { t: 'call'; slot: number; id: number; kind: 'search' | 'visit'; a: string; b: number }
   | { t: 'result'; slot: number; runId: number; output: string; error: string | null; kind: BlockKind; state?: string }
-  | { t: 'stats'; slot: number; rss: number; cpuMs: number }
+  | { t: 'stats'; slot: number; cpuMs: number }
   | { t: 'fatal'; slot: number; message: string }
   | { t: 'closed'; slot: number }
   | { t: 'note'; message: string };

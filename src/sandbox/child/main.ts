@@ -40,9 +40,14 @@ function sharedSnapshot(): SharedArrayBuffer | null {
   return snapshot;
 }
 
+/** Slots asked for while the module compiles; a close meanwhile takes the slot out. */
+const opening = new Set<number>();
+
 async function open(slot: number): Promise<void> {
-  if (slots.has(slot) || !Number.isSafeInteger(slot)) return;
+  if (slots.has(slot) || opening.has(slot) || !Number.isSafeInteger(slot)) return;
+  opening.add(slot);
   const module = init.mode === 'serve' ? await compiledModule() : null;
+  if (!opening.delete(slot)) return; // closed before it started: no thread the host no longer counts
   const s = new Slot(slot, init, { module, snapshot: sharedSnapshot() }, send, () => {
     slots.delete(slot);
     if (init.mode === 'build-snapshot') setTimeout(() => process.exit(1), 50); // ended without a snapshot
@@ -56,6 +61,7 @@ process.on('message', (m: HostToChild) => {
     void open(m.slot);
     return;
   }
+  if (m.t === 'close' && opening.delete(m.slot)) return;
   slots.get(m.slot)?.handle(m);
 });
 

@@ -74,7 +74,7 @@ export class Slot {
         }
         break;
       case 'stats':
-        void this.cpu().then((cpu) => this.post({ t: 'stats', rss: process.memoryUsage.rss(), cpuMs: (cpu.user + cpu.system) / 1000 }));
+        void this.cpu().then((cpu) => this.post({ t: 'stats', cpuMs: (cpu.user + cpu.system) / 1000 }));
         break;
       case 'close':
         // TerminateExecution reaches wasm too (V8 checks for it on loop back-edges), so a block

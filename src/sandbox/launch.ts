@@ -80,7 +80,10 @@ export function childCommand(launch: Launch, init: ChildInit, entry?: string[]):
     `--allow-fs-read=${childDir}/`,
     ...(built ? [`--allow-fs-read=${built}/`] : []),
     ...(init.snapshotPath ? [`--allow-fs-read=${init.snapshotPath}`] : []),
-    '--allow-worker', // the Python thread; workers inherit every restriction
+    '--allow-worker', // the Python threads; workers inherit every restriction
+    // Node warns of --allow-worker at every thread's start (PERM0006): with several interpreters
+    // to a process those lines filled the stderr tail kept for a crash's diagnostics.
+    '--disable-warning=PERM0006',
     '--disallow-code-generation-from-strings',
     '--max-old-space-size=128',
     // Young generations of 1 MB instead of V8's default (~8 MB held per isolate, measured):

@@ -214,7 +214,8 @@ export class InterpreterHost {
       if (m.t === 'ready') {
         opening.cleanup();
         this.opening.delete(slot);
-        const it = new Interpreter(this.link(slot), { fromSnapshot: m.fromSnapshot === true, loadMs: Number(m.loadMs) || 0 }, this.opts.logger);
+        const ready = { fromSnapshot: m.fromSnapshot === true, loadMs: Number(m.loadMs) || 0, hosted: Number(m.hosted) || 1 };
+        const it = new Interpreter(this.link(slot), ready, this.opts.logger);
         this.live.set(slot, it);
         opening.resolve(it);
       } else if (m.t === 'fatal') opening.reject(new Error(String(m.message).slice(0, 2000)));

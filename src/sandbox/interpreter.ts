@@ -65,6 +65,8 @@ interface ActiveRun {
 export class Interpreter {
   readonly fromSnapshot: boolean;
   readonly loadMs: number;
+  /** Interpreters its process hosted when it became ready, itself included. */
+  readonly hostedAtStart: number;
   private readonly link: InterpreterLink;
   private readonly logger: Logger;
   private exited = false;
@@ -73,10 +75,11 @@ export class Interpreter {
   private statsWaiters: ((u: { cpuMs: number } | null) => void)[] = [];
   private readonly exitListeners: (() => void)[] = [];
 
-  constructor(link: InterpreterLink, ready: { fromSnapshot: boolean; loadMs: number }, logger: Logger) {
+  constructor(link: InterpreterLink, ready: { fromSnapshot: boolean; loadMs: number; hosted: number }, logger: Logger) {
     this.link = link;
     this.fromSnapshot = ready.fromSnapshot;
     this.loadMs = ready.loadMs;
+    this.hostedAtStart = ready.hosted;
     this.logger = logger;
   }
 

@@ -35,7 +35,7 @@ export type BlockKind = null | 'interrupt' | 'memory';
 
 /** Interpreter process -> host. `closed`: the slot's interpreter is gone (its thread ended). */
 export type ChildToHost =
-  | { t: 'ready'; slot: number; fromSnapshot: boolean; loadMs: number }
+  | { t: 'ready'; slot: number; fromSnapshot: boolean; loadMs: number; hosted?: number }
   | { t: 'snapshot'; slot: number; bytes: Uint8Array }
   | { t: 'call'; slot: number; id: number; kind: 'search' | 'visit'; a: string; b: number }
   | { t: 'result'; slot: number; runId: number; output: string; error: string | null; kind: BlockKind; state?: string }

@@ -9,8 +9,9 @@ import type { ChildInit, ChildToHost, HostToChild } from '../protocol.ts';
 import { Slot } from './slot.ts';
 
 const init = JSON.parse(process.argv[2] ?? '{}') as ChildInit;
-const send = (m: ChildToHost) => process.send?.(m);
 const slots = new Map<number, Slot>();
+// A ready interpreter says how many the process hosts, so the host's count can be checked.
+const send = (m: ChildToHost) => process.send?.(m.t === 'ready' ? { ...m, hosted: slots.size } : m);
 // (Node's WebAssembly global; this project's TypeScript libs do not declare it)
 const wasm = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<unknown> } }).WebAssembly;
 

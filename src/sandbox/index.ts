@@ -1,8 +1,8 @@
 // The Python sandbox: Pyodide interpreters in locked-down Node processes (see launch.ts), a few to
 // a process, one thread each (host.ts), started ahead of demand by a pool, from a memory snapshot
-// when one can be made. A session holds
-// an interpreter only while it needs one (residency.ts, session.ts); the number of interpreter
-// processes is bounded by a memory budget. Nothing the sandboxed code does can take this process down.
+// when one can be made. A session holds an interpreter only while it needs one (residency.ts,
+// session.ts); the number of live interpreters is bounded by a memory budget. Nothing the
+// sandboxed code does can take this process down.
 import { availableParallelism } from 'node:os';
 import { silentLogger, type Logger } from '../util/log.ts';
 import { buildChild, type BuiltChild } from './child-build.ts';

@@ -117,10 +117,6 @@ export class InterpreterHost {
     return this.live.size + this.opening.size;
   }
 
-  get alive(): boolean {
-    return !this.exited;
-  }
-
   /** Room for one more interpreter. */
   get hasRoom(): boolean {
     return !this.exited && !this.killed && this.opens < OPENS_PER_PROCESS && this.load < this.opts.capacity;
@@ -214,7 +210,13 @@ export class InterpreterHost {
       if (m.t === 'ready') {
         opening.cleanup();
         this.opening.delete(slot);
-        const ready = { fromSnapshot: m.fromSnapshot === true, loadMs: Number(m.loadMs) || 0, hosted: Number(m.hosted) || 1 };
+        const shared = isObject(m.shared) ? m.shared : {};
+        const ready = {
+          fromSnapshot: m.fromSnapshot === true,
+          loadMs: Number(m.loadMs) || 0,
+          hosted: Number(m.hosted) || 1,
+          shared: { module: shared.module === true, snapshot: shared.snapshot === true },
+        };
         const it = new Interpreter(this.link(slot), ready, this.opts.logger);
         this.live.set(slot, it);
         opening.resolve(it);
@@ -269,7 +271,7 @@ export class Hosts {
   }
 
   start(snapshotPath: string | null, signal?: AbortSignal): Promise<Interpreter> {
-    const host = [...this.hosts].find((h) => h.alive && h.hasRoom && h.snapshotPath === snapshotPath);
+    const host = [...this.hosts].find((h) => h.hasRoom && h.snapshotPath === snapshotPath);
     return (host ?? this.add(this.opts, snapshotPath)).open(signal);
   }
 
@@ -296,13 +298,8 @@ export class Hosts {
   }
 }
 
-/** One interpreter in a process of its own (tests and measurements of a single interpreter). */
-export async function startInterpreter(opts: Omit<HostOptions, 'capacity' | 'idleMs'> & { snapshotPath: string | null; signal?: AbortSignal }): Promise<Interpreter> {
-  const host = new InterpreterHost({ ...opts, capacity: 1, idleMs: 0 }, opts.snapshotPath);
-  try {
-    return await host.open(opts.signal);
-  } catch (e) {
-    host.kill();
-    throw e;
-  }
+/** One interpreter in a process of its own (tests and measurements of a single interpreter); a
+ *  start that fails leaves no process (an empty process of one ends at once). */
+export function startInterpreter(opts: Omit<HostOptions, 'capacity' | 'idleMs'> & { snapshotPath: string | null; signal?: AbortSignal }): Promise<Interpreter> {
+  return new Hosts({ ...opts, capacity: 1, idleMs: 0 }).startAlone(opts.snapshotPath, opts.signal);
 }

@@ -2,13 +2,12 @@
 // block with a deadline, relay tool calls, interrupt, and kill when interruption does not work.
 // Everything the child says is checked here, because the child runs hostile code.
 import type { Logger } from '../util/log.ts';
-import { MAX_ARG_CHARS, MAX_STATE_CHARS, MAX_TEXT_CHARS, type HostToChild, type RunOp } from './protocol.ts';
+import { MAX_ARG_CHARS, MAX_STATE_CHARS, MAX_TEXT_CHARS, type HostToChild, type RunOp, type SharedLoad } from './protocol.ts';
 import type { HostTools, RunResult } from './types.ts';
 
-/** After an interrupt, how long a block may take to unwind before the process is killed.
- *  Unwinding takes ~5 ms; the margin is for a machine whose cores are all busy. */
-/** CPU the interpreter may burn after an interrupt before it counts as swallowing it. CPU, not wall
- *  time: on a loaded machine a process that has not been scheduled has not ignored anything. */
+/** CPU the interpreter may burn after an interrupt before it counts as swallowing it (unwinding
+ *  takes ~5 ms). CPU, not wall time: on a loaded machine a thread that has not been scheduled
+ *  has not ignored anything. */
 const INTERRUPT_GRACE_MS = 2000;
 /** However starved the machine, a block that has not stopped by then is killed. */
 const INTERRUPT_GRACE_WALL_MAX_MS = 30_000;
@@ -67,6 +66,8 @@ export class Interpreter {
   readonly loadMs: number;
   /** Interpreters its process hosted when it became ready, itself included. */
   readonly hostedAtStart: number;
+  /** What it loaded from its process's shared copies rather than its own. */
+  readonly shared: SharedLoad;
   private readonly link: InterpreterLink;
   private readonly logger: Logger;
   private exited = false;
@@ -75,11 +76,12 @@ export class Interpreter {
   private statsWaiters: ((u: { cpuMs: number } | null) => void)[] = [];
   private readonly exitListeners: (() => void)[] = [];
 
-  constructor(link: InterpreterLink, ready: { fromSnapshot: boolean; loadMs: number; hosted: number }, logger: Logger) {
+  constructor(link: InterpreterLink, ready: { fromSnapshot: boolean; loadMs: number; hosted: number; shared: SharedLoad }, logger: Logger) {
     this.link = link;
     this.fromSnapshot = ready.fromSnapshot;
     this.loadMs = ready.loadMs;
     this.hostedAtStart = ready.hosted;
+    this.shared = ready.shared;
     this.logger = logger;
   }
 
@@ -250,7 +252,7 @@ export class Interpreter {
       if (stopped === 'crashed') {
         this.logger.warn({ pid: this.pid, code, signal, stderr: this.link.stderr().slice(-1000) }, 'sandbox interpreter died during a block');
       }
-      run.finish({ output: '', error: null, stopped, processLost: true, ...(processEnded ? { tookProcess: true } : {}) });
+      run.finish({ output: '', error: null, stopped, processLost: true, tookProcess: processEnded });
     }
     for (const w of [...this.statsWaiters]) w(null);
     for (const l of this.exitListeners.splice(0)) l();

@@ -10,6 +10,12 @@ export { MAX_ARG_CHARS, MAX_STATE_CHARS, MAX_TEXT_CHARS } from './child/limits.t
 export type RunOp = 'block' | 'save' | 'load';
 
 /** Passed to the child as one JSON argument. Nothing secret: the sandboxed code can read it. */
+/** What an interpreter started from that its process shares: the compiled wasm module, the snapshot copy. */
+export interface SharedLoad {
+  module: boolean;
+  snapshot: boolean;
+}
+
 export interface ChildInit {
   mode: 'serve' | 'build-snapshot';
   /** Absolute path of pyodide's package directory, with a trailing slash. */
@@ -35,7 +41,7 @@ export type BlockKind = null | 'interrupt' | 'memory';
 
 /** Interpreter process -> host. `closed`: the slot's interpreter is gone (its thread ended). */
 export type ChildToHost =
-  | { t: 'ready'; slot: number; fromSnapshot: boolean; loadMs: number; hosted?: number }
+  | { t: 'ready'; slot: number; fromSnapshot: boolean; loadMs: number; shared: SharedLoad; hosted?: number }
   | { t: 'snapshot'; slot: number; bytes: Uint8Array }
   | { t: 'call'; slot: number; id: number; kind: 'search' | 'visit'; a: string; b: number }
   | { t: 'result'; slot: number; runId: number; output: string; error: string | null; kind: BlockKind; state?: string }
@@ -46,7 +52,7 @@ export type ChildToHost =
 
 /** Worker thread -> controller thread. */
 export type WorkerToController =
-  | { t: 'ready'; fromSnapshot: boolean; loadMs: number }
+  | { t: 'ready'; fromSnapshot: boolean; loadMs: number; shared: SharedLoad }
   | { t: 'snapshot'; bytes: Uint8Array }
   | { t: 'result'; runId: number; output: string; error: string | null; kind: BlockKind; state?: string }
   | { t: 'fatal'; message: string };

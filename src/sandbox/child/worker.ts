@@ -8,7 +8,7 @@ import fsPromises from 'node:fs/promises';
 import { syncBuiltinESMExports } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
-import type { ChildInit, ControllerToWorker, WorkerToController } from '../protocol.ts';
+import type { ChildInit, ControllerToWorker, SharedLoad, WorkerToController } from '../protocol.ts';
 
 interface WorkerData {
   init: ChildInit;
@@ -24,6 +24,8 @@ const { init, shared, callPort, module: compiled, snapshotPort } = workerData as
 const bell = new Int32Array(shared, 0, 1);
 const interrupt = new Int32Array(shared, 4, 1);
 const port = parentPort!;
+/** Told to the host with 'ready': a fallback to this thread's own compile or read stays visible. */
+const sharedLoad: SharedLoad = { module: false, snapshot: false };
 const post = (m: WorkerToController, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer ?? []);
 
 // Memory cap: Emscripten treats a failed grow() as out-of-memory, which Python sees as MemoryError.
@@ -59,6 +61,7 @@ if (compiled) {
     fsPromises.readFile = readFile;
     syncBuiltinESMExports();
     wasm.instantiate = instantiate; // once: later calls (Python's own) see the original
+    sharedLoad.module = true;
     return { instance: await instantiate(compiled, imports), module: compiled };
   };
 }
@@ -93,6 +96,7 @@ async function load(): Promise<{ py: Py; fromSnapshot: boolean; loadMs: number }
 function takeSnapshot(path: string): Uint8Array {
   const sent = receiveMessageOnPort(snapshotPort)?.message as { snapshot: SharedArrayBuffer | null } | undefined;
   snapshotPort.close();
+  sharedLoad.snapshot = Boolean(sent?.snapshot);
   return sent?.snapshot ? new Uint8Array(sent.snapshot) : readFileSync(path);
 }
 
@@ -204,7 +208,7 @@ async function main(): Promise<void> {
     post(result);
     return true;
   };
-  post({ t: 'ready', fromSnapshot, loadMs });
+  post({ t: 'ready', fromSnapshot, loadMs, shared: sharedLoad });
   serve(runOne);
 }
 

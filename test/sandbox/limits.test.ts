@@ -8,11 +8,18 @@ import { childPids, eventually, recordingTools, STEP, testSandbox } from './help
 let sandbox: Sandbox;
 let session: SandboxSession;
 const SHORT = { timeoutMs: 600 };
+/** Runs after web_search has answered (a test's way to act once a block is surely running). */
+let afterSearch = () => {};
 
 before(async () => {
   sandbox = await testSandbox(1, 128);
+  const tools = recordingTools();
   session = await sandbox.open({
-    ...recordingTools(),
+    ...tools,
+    webSearch: async (q, n) => {
+      setImmediate(() => afterSearch());
+      return tools.webSearch(q, n);
+    },
     webVisit: () => new Promise<string>(() => {}), // a host call that never answers
   });
 });
@@ -86,8 +93,11 @@ test('deep recursion is a RecursionError, even with a raised recursion limit', a
 
 test('cancellation stops a block; an already cancelled block does not run', async () => {
   const ac = new AbortController();
-  setTimeout(() => ac.abort(), 200);
-  const r = await session.run('marker = 1\nwhile True:\n    pass', { timeoutMs: 20_000, signal: ac.signal });
+  // Cancelled once the block runs (after marker is set), not after a time that a loaded machine
+  // may spend still taking an interpreter.
+  afterSearch = () => ac.abort();
+  const r = await session.run('marker = 1\nweb_search("go", 1)\nwhile True:\n    pass', { timeoutMs: 20_000, signal: ac.signal });
+  afterSearch = () => {};
   assert.equal(r.stopped, 'cancelled');
   assert.equal(r.stateLost, false);
   const skipped = await session.run('marker = 2', { timeoutMs: 20_000, signal: AbortSignal.abort() });
